@@ -1,0 +1,18 @@
+#pragma once
+// Options shared by every subcommand, filled by CLI11 in src/cli/main.cc and passed down
+// explicitly (no global state). Subcommands add their own options in their add_* function.
+#include <string>
+
+namespace krdc::cli {
+
+struct GlobalOptions {
+  std::string output = "text";     // -o text|json (json only where a command prints data)
+  bool no_color = false;           // --no-color or NO_COLOR set
+  bool non_interactive = false;    // --non-interactive, CI set, or stdin not a TTY
+  std::string config_file;         // --config; default $XDG_CONFIG_HOME/krdc/config.yaml
+  std::string hub;                 // --hub (issuer URL) overrides config and KRDC_HUB
+  std::string ca_file;             // --ca-file: extra CA bundle for hub and clusters
+  int verbose = 0;                 // -v, repeatable
+};
+
+}  // namespace krdc::cli
