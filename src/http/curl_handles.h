@@ -1,0 +1,18 @@
+#pragma once
+// RAII owners for libcurl handles (private to src/http).
+#include <curl/curl.h>
+
+#include <memory>
+
+namespace krdc::http::detail {
+
+struct EasyDeleter {
+  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+}  // namespace krdc::http::detail
