@@ -1,0 +1,86 @@
+# Shared by build/up/down/restart-apiserver. Sourced, not executed.
+KUBE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$KUBE_DIR/../../.." && pwd)
+# shellcheck source=versions
+. "$KUBE_DIR/versions"
+CACHE=${KRDC_TESTBED_CACHE:-$HOME/.cache/krdc-testbed}
+STATE=${KRDC_TESTBED_STATE:-$HOME/.cache/krdc-testbed/state}
+K8S_BIN=$CACHE/k8s-$K8S_VERSION/bin
+ETCD_BIN=$CACHE/etcd-$ETCD_VERSION/bin
+NODE_BIN=$CACHE/node-$K8S_VERSION/bin
+export GOMODCACHE=$CACHE/gomod GOCACHE=$CACHE/gocache GOFLAGS=-buildvcs=false GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+
+log() { printf '[kube %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# plane -> ports
+plane_ports() {
+  case $1 in
+    kisti) APISERVER_PORT=16443 ETCD_CLIENT_PORT=12379 ETCD_PEER_PORT=12380 NODE_PORT=16250 KCM_PORT=16257 ;;
+    unist) APISERVER_PORT=26443 ETCD_CLIENT_PORT=22379 ETCD_PEER_PORT=22380 NODE_PORT=26250 KCM_PORT=26257 ;;
+    *) die "unknown plane '$1' (kisti|unist)" ;;
+  esac
+}
+
+planes_arg() {
+  case ${1:-all} in
+    all) echo kisti unist ;;
+    kisti|unist) echo "$1" ;;
+    *) die "unknown plane '$1' (kisti|unist|all)" ;;
+  esac
+}
+
+# Pid files hold the pid only (the top-level tests/testbed/down parses them too). A pid counts as ours only
+# if its command line mentions the state dir (every process started here gets it in its arguments), so a
+# recycled pid of an unrelated process is never signalled.
+pid_of() { local f=$1 pid; [[ -s $f ]] || return 1; pid=$(head -c 32 "$f" | tr -dc 0-9); [[ -n $pid ]] && echo "$pid"; }
+pid_alive() {
+  local pid
+  pid=$(pid_of "$1") || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$STATE"
+}
+
+# stop_pidfile FILE [grace-seconds]: TERM exactly the recorded pid, wait, escalate to KILL, remove file.
+stop_pidfile() {
+  local f=$1 grace=${2:-10} pid i
+  [[ -e $f ]] || return 0
+  if pid_alive "$f"; then
+    pid=$(pid_of "$f")
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid ($(basename "$f")) ignored SIGTERM for ${grace}s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    if kill -0 "$pid" 2>/dev/null; then
+      log "ERROR: pid $pid ($(basename "$f")) survived SIGKILL"
+      return 1
+    fi
+    log "stopped $(basename "$f" .pid) (pid $pid)"
+  fi
+  rm -f "$f"
+}
+
+# start_bg NAME PIDFILE LOGFILE cmd...: start detached in its own session; record the pid.
+start_bg() {
+  local name=$1 pidf=$2 logf=$3; shift 3
+  setsid "$@" >>"$logf" 2>&1 < /dev/null &
+  local pid=$!
+  echo "$pid" > "$pidf"
+  log "started $name (pid $pid, log $logf)"
+}
+
+# wait_until SECONDS DESCRIPTION cmd...: poll cmd every 0.5s.
+wait_until() {
+  local secs=$1 what=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { log "timed out after ${secs}s waiting for $what"; return 1; }
+    sleep 0.5
+  done
+}
