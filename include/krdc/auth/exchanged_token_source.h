@@ -1,0 +1,32 @@
+#pragma once
+// A token for one cluster audience, obtained by RFC 8693 exchange of the user's hub session
+// token. Re-exchanged (from the session, which refreshes itself) before it expires or after a
+// 401, so a long run keeps working on a remote cluster without the user doing anything.
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "krdc/auth/hub_session.h"
+#include "krdc/auth/token_source.h"
+
+namespace krdc::auth {
+
+class ExchangedTokenSource : public TokenSource {
+ public:
+  ExchangedTokenSource(std::shared_ptr<HubSession> session, std::string audience, std::string scope,
+                       TokenSet initial);
+  std::string token() override;
+  void invalidate() override;
+  std::string describe() const override;
+  const std::string& audience() const { return audience_; }
+
+ private:
+  std::shared_ptr<HubSession> session_;
+  std::string audience_;
+  std::string scope_;
+  std::mutex mu_;
+  TokenSet current_;
+  bool invalidated_ = false;
+};
+
+}  // namespace krdc::auth
