@@ -18,15 +18,19 @@ plane_ports() {
   case $1 in
     kisti) APISERVER_PORT=16443 ETCD_CLIENT_PORT=12379 ETCD_PEER_PORT=12380 NODE_PORT=16250 KCM_PORT=16257 ;;
     unist) APISERVER_PORT=26443 ETCD_CLIENT_PORT=22379 ETCD_PEER_PORT=22380 NODE_PORT=26250 KCM_PORT=26257 ;;
-    *) die "unknown plane '$1' (kisti|unist)" ;;
+    # a throwaway third plane for tests that must take a plane down (test_testbed_kube_down)
+    scratch) APISERVER_PORT=16543 ETCD_CLIENT_PORT=12479 ETCD_PEER_PORT=12480 NODE_PORT=16350 KCM_PORT=16357 ;;
+    *) die "unknown plane '$1' (kisti|unist|scratch)" ;;
   esac
 }
 
 planes_arg() {
   case ${1:-all} in
     all) echo kisti unist ;;
-    kisti|unist) echo "$1" ;;
-    *) die "unknown plane '$1' (kisti|unist|all)" ;;
+    # down/everything: also the scratch plane if a test left it running
+    every) echo kisti unist scratch ;;
+    kisti|unist|scratch) echo "$1" ;;
+    *) die "unknown plane '$1' (kisti|unist|scratch|all)" ;;
   esac
 }
 

@@ -11,7 +11,7 @@ plane_setup() { # plane: sets P (dir) and ports
   plane_ports "$PLANE"
   P=$STATE/$PLANE
   SERVER=https://127.0.0.1:$APISERVER_PORT
-  case $PLANE in kisti) SVC_RANGE=10.16.0.0/24 ;; unist) SVC_RANGE=10.26.0.0/24 ;; esac
+  case $PLANE in kisti) SVC_RANGE=10.16.0.0/24 ;; unist) SVC_RANGE=10.26.0.0/24 ;; *) SVC_RANGE=10.36.0.0/24 ;; esac
   mkdir -p "$P/pki" "$P/etcd" "$P/node"
   chmod 0700 "$STATE" "$P" "$P/pki" "$P/etcd" "$P/node"
 }

@@ -56,4 +56,4 @@ EOF
 }
 
 # users allowed per plane (the contract: kisti alice+bob, unist alice only; carol nowhere)
-plane_users() { case $1 in kisti) echo alice bob ;; unist) echo alice ;; esac; }
+plane_users() { case $1 in kisti) echo alice bob ;; *) echo alice ;; esac; }

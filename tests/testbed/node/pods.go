@@ -192,16 +192,16 @@ func (m *manager) reportLost(ctx context.Context, pod *corev1.Pod) {
 
 // container is the agent's record of one container of a pod.
 type container struct {
-	spec         corev1.Container
-	dir          string
-	logPath      string
-	termPath     string
-	proc         *proc
-	restarts     int32
-	waiting      *corev1.ContainerStateWaiting
-	terminated   *corev1.ContainerStateTerminated
-	lastTerm     *corev1.ContainerStateTerminated
-	startedAt    metav1.Time
+	spec       corev1.Container
+	dir        string
+	logPath    string
+	termPath   string
+	proc       *proc
+	restarts   int32
+	waiting    *corev1.ContainerStateWaiting
+	terminated *corev1.ContainerStateTerminated
+	lastTerm   *corev1.ContainerStateTerminated
+	startedAt  metav1.Time
 
 	// read by the log server under worker.mu
 	shownLog      string
