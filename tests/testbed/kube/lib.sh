@@ -73,7 +73,7 @@ stop_pidfile() {
 # start_bg NAME PIDFILE LOGFILE cmd...: start detached in its own session; record the pid.
 start_bg() {
   local name=$1 pidf=$2 logf=$3; shift 3
-  setsid "$@" >>"$logf" 2>&1 < /dev/null &
+  setsid "$@" >>"$logf" 2>&1 < /dev/null 8>&- &
   local pid=$!
   echo "$pid" > "$pidf"
   log "started $name (pid $pid, log $logf)"
@@ -87,4 +87,11 @@ wait_until() {
     ((SECONDS < deadline)) || { log "timed out after ${secs}s waiting for $what"; return 1; }
     sleep 0.5
   done
+}
+
+# kube_lock: one kube up/down/restart at a time per state dir (fd 8; closed for the servers we start).
+kube_lock() {
+  mkdir -p "$STATE"
+  exec 8>>"$STATE/kube.lock"
+  flock -w 900 8 || die "another tests/testbed/kube script holds $STATE/kube.lock for 15 min"
 }
