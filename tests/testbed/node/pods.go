@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -150,6 +151,7 @@ func (m *manager) shutdown() {
 	deadline := time.After(8 * time.Second)
 	for _, w := range ws {
 		select {
+		case <-w.finalCh:
 		case <-w.done:
 		case <-deadline:
 			return
@@ -168,7 +170,7 @@ func (m *manager) finalDelete(ctx context.Context, pod *corev1.Pod) {
 }
 
 func (m *manager) reportLost(ctx context.Context, pod *corev1.Pod) {
-	now := metav1.Now()
+	now := nowSec()
 	st := pod.Status.DeepCopy()
 	st.Phase = corev1.PodFailed
 	for i := range st.ContainerStatuses {
@@ -229,6 +231,7 @@ type worker struct {
 	updates chan struct{}
 	killCh  chan killReq
 	done    chan struct{}
+	finalCh chan struct{} // closed once the final status is settled
 
 	// local, authoritative status pieces; only ever move forward
 	startTime   metav1.Time
@@ -254,6 +257,7 @@ func newWorker(m *manager, pod *corev1.Pod) *worker {
 		updates: make(chan struct{}, 1),
 		killCh:  make(chan killReq, 4),
 		done:    make(chan struct{}),
+		finalCh: make(chan struct{}),
 		phase:   corev1.PodPending,
 	}
 	for _, c := range pod.Spec.Containers {
@@ -308,7 +312,7 @@ func (w *worker) event(ctx context.Context, typ, reason, msg, field string) {
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
 	pod := w.latest()
-	w.startTime = metav1.Now()
+	w.startTime = nowSec()
 	if pod.Status.StartTime != nil {
 		w.startTime = *pod.Status.StartTime
 	}
@@ -442,7 +446,7 @@ func (w *worker) beginKill(ctx context.Context, k killReq, killTimer *<-chan tim
 	}
 	if running == 0 {
 		// never started: the containers end without running
-		now := metav1.Now()
+		now := nowSec()
 		for _, c := range w.ctrs {
 			if c.terminated == nil {
 				c.waiting = nil
@@ -523,7 +527,7 @@ func (w *worker) start(ctx context.Context, pod *corev1.Pod, c *container, volum
 	w.mu.Lock()
 	c.shownLog, c.shownLW, c.shownRestarts = c.logPath, p.logs, c.restarts
 	w.mu.Unlock()
-	c.startedAt = metav1.NewTime(p.started)
+	c.startedAt = metav1.NewTime(p.started.Truncate(time.Second))
 	w.logf("container %s started: pid %d, %q in %s", c.spec.Name, p.pid, img.argv, img.dir)
 	go func() { <-p.exited; exited <- c }()
 	w.event(ctx, corev1.EventTypeNormal, "Pulled", fmt.Sprintf("Container image %q already present on machine", c.spec.Image), field)
@@ -538,7 +542,7 @@ func (w *worker) containerExited(ctx context.Context, c *container) bool {
 	t := &corev1.ContainerStateTerminated{
 		ExitCode:    int32(code),
 		StartedAt:   c.startedAt,
-		FinishedAt:  metav1.Now(),
+		FinishedAt:  nowSec(),
 		ContainerID: containerID(w.pod.UID, c),
 		Reason:      "Completed",
 	}
@@ -559,11 +563,19 @@ func (w *worker) containerExited(ctx context.Context, c *container) bool {
 	}
 	c.terminated = t
 	for _, o := range w.ctrs {
-		if o.terminated == nil {
-			if w.killing != nil || o.proc != nil {
-				w.report(ctx)
-				return false
-			}
+		switch {
+		case o.terminated != nil:
+			continue
+		case o.proc != nil: // still running
+			w.report(ctx)
+			return false
+		case w.killing != nil: // never (re)started and now never will
+			o.waiting = nil
+			o.terminated = &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "ContainerStatusUnknown",
+				Message: "The container could not be located when the pod was terminated", FinishedAt: nowSec()}
+		default: // still to start
+			w.report(ctx)
+			return false
 		}
 	}
 	w.finish(ctx)
@@ -606,6 +618,7 @@ func (w *worker) finish(ctx context.Context) {
 		return
 	}
 	w.final = true
+	defer close(w.finalCh)
 	w.phase = corev1.PodSucceeded
 	for _, c := range w.ctrs {
 		if c.terminated == nil || c.terminated.ExitCode != 0 {
@@ -761,7 +774,7 @@ func expandVars(s string, env map[string]string) string {
 
 // buildStatus renders the local state as a PodStatus, keeping conditions other components own.
 func (w *worker) buildStatus(base corev1.PodStatus) corev1.PodStatus {
-	now := metav1.Now()
+	now := nowSec()
 	st := base
 	st.Phase = corev1.PodPending
 	st.HostIP = "127.0.0.1"
@@ -851,7 +864,16 @@ func (w *worker) buildStatus(base corev1.PodStatus) corev1.PodStatus {
 }
 
 func (w *worker) report(ctx context.Context) {
-	st := w.buildStatus(w.latest().Status)
+	base := w.latest().Status
+	w.mu.Lock()
+	if w.posted != nil && rvNewer(w.posted.ResourceVersion, w.pod.ResourceVersion) {
+		base = w.posted.Status
+	}
+	w.mu.Unlock()
+	st := w.buildStatus(base)
+	if equality.Semantic.DeepEqual(st, base) {
+		return // nothing new: no write
+	}
 	if err := w.postStatus(ctx, st); err != nil && ctx.Err() == nil {
 		w.logf("status: %v", err)
 	}
@@ -912,3 +934,7 @@ func (w *worker) postStatus(ctx context.Context, st corev1.PodStatus) error {
 	}
 	return fmt.Errorf("status update kept conflicting")
 }
+
+// nowSec is metav1.Now() at the API's one-second precision, so a status we compute compares equal to what
+// the server stored and unchanged statuses are not written again.
+func nowSec() metav1.Time { return metav1.NewTime(time.Now().Truncate(time.Second)) }
