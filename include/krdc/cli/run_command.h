@@ -1,0 +1,31 @@
+#pragma once
+// `krdc run`: options and the function that wires loader → plan → runner → result file.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "krdc/cli/options.h"
+
+namespace krdc::cli {
+
+struct RunArgs {
+  std::string file;
+  std::vector<std::string> params;
+  int jobs = 0;  // 0: number of cores
+  std::string results;
+  std::string run_dir;
+  std::string resume;
+  bool resume_given = false;
+  bool fail_fast = false;
+  bool dry_run = false;
+  bool check_only = false;
+  bool follow = false;
+  std::string kill_grace = "5s";
+};
+
+int run_workflow(const RunArgs& args, const GlobalOptions& global);
+
+// "-p KEY=VALUE" items → map; throws InvalidInput on a malformed item.
+std::map<std::string, std::string> parse_param_overrides(const std::vector<std::string>& items);
+
+}  // namespace krdc::cli

@@ -1,0 +1,67 @@
+#pragma once
+// The one seam every way of running a step shares. The runner hands an executor a fully
+// resolved request (argv rendered, deadline set) and gets back a result; in between the
+// executor reports progress to an observer. Process, kube and proxy executors differ only
+// behind this interface: adding one touches src/exec/<name>/ (or src/kube/) and the
+// selection in the CLI, nothing in the runner.
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "krdc/exec/cancel.h"
+#include "krdc/workflow/workflow.h"
+
+namespace krdc::exec {
+
+struct StepRequest {
+  std::string run_id;
+  std::string workflow_name;
+  const workflow::Step* step = nullptr;
+  std::vector<std::string> args;     // rendered params, to follow the app's command
+  nlohmann::json params;             // the resolved params (for records and manifests)
+  int attempt = 1;                   // 1-based
+  std::filesystem::path step_dir;    // private per-step directory in the run directory
+  std::filesystem::path log_file;    // combined stdout+stderr of this attempt goes here
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  long long kill_grace_ms = 5000;    // SIGTERM → SIGKILL grace when cancelling
+};
+
+enum class StepStatus { kSucceeded, kFailed, kTimedOut, kCancelled };
+const char* to_string(StepStatus status);
+
+struct StepResult {
+  StepStatus status = StepStatus::kFailed;
+  int exit_code = -1;                // -1 when there was no exit (never started, killed remotely)
+  nlohmann::json outputs = nlohmann::json::object();
+  std::string reason;                // why it did not succeed, one line, for people
+  nlohmann::json details = nlohmann::json::object();  // executor facts: job name/uid, cluster, pid
+};
+
+// Progress while a step runs; called from the executor's (worker) thread.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  // The step exists where it runs (process spawned, Job created); `details` as in StepResult.
+  virtual void on_submitted(const StepRequest& request, const nlohmann::json& details) = 0;
+  virtual void on_running(const StepRequest& request) = 0;
+  virtual void on_log(const StepRequest& request, std::string_view chunk) = 0;
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual std::string name() const = 0;  // "process", "kube", "proxy": recorded per step
+  // Runs one attempt to its end and returns; blocking, thread-safe (called from several
+  // worker threads at once). On cancel or deadline it stops the step, cleans up what it
+  // created, and returns kCancelled / kTimedOut. Throws krdc::Error only when the step could
+  // not be attempted at all (e.g. cluster unreachable after retries).
+  virtual StepResult run(const StepRequest& request, StepObserver& observer, const CancelToken& cancel) = 0;
+  // Last resort on a second Ctrl-C: stop what can be stopped at once, and describe what
+  // may be left behind (e.g. Jobs not yet deleted). Must not block.
+  virtual std::vector<std::string> emergency_stop() { return {}; }
+};
+
+}  // namespace krdc::exec

@@ -1,0 +1,23 @@
+#pragma once
+// The embedded default: a step with no cluster runs as a host process in its app directory.
+// argv = app.command + rendered params (never a shell); stdout+stderr go straight to the
+// attempt's log file; the app writes its outputs as one JSON object to $KRDC_OUTPUTS.
+#include <mutex>
+#include <set>
+
+#include "krdc/exec/executor.h"
+
+namespace krdc::exec {
+
+class ProcessExecutor : public Executor {
+ public:
+  std::string name() const override { return "process"; }
+  StepResult run(const StepRequest& request, StepObserver& observer, const CancelToken& cancel) override;
+  std::vector<std::string> emergency_stop() override;
+
+ private:
+  std::mutex mu_;
+  std::set<int> live_groups_;  // process groups of running steps (for emergency_stop)
+};
+
+}  // namespace krdc::exec

@@ -1,0 +1,61 @@
+#pragma once
+// The runner: takes the plan, starts ready steps (up to --jobs at once) on their executor,
+// resolves ${{ }} just before a step starts, retries with backoff, enforces timeouts through
+// the request deadline, stops on cancel, and turns every event into a result record.
+// Nothing else writes the result file.
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "krdc/exec/executor.h"
+#include "krdc/runner/result_reader.h"
+#include "krdc/runner/result_writer.h"
+#include "krdc/runner/status_printer.h"
+#include "krdc/workflow/workflow.h"
+
+namespace krdc::runner {
+
+struct RunOptions {
+  int jobs = 1;
+  bool fail_fast = false;
+  std::string run_id;
+  std::filesystem::path run_dir;         // per-step logs and outputs go under it
+  const ResumeIndex* resume = nullptr;   // steps found here with equal inputs are not run again
+  long long kill_grace_ms = 5000;
+  long long max_backoff_ms = 60'000;
+  nlohmann::json header = nlohmann::json::object();  // extra fields for the run header (user, version...)
+};
+
+// Which executor runs a step (process, kube, proxy): decided by the CLI from the cluster
+// registry, so the runner never needs to know about clusters.
+using ExecutorFor = std::function<exec::Executor&(const workflow::Step&)>;
+
+struct RunSummary {
+  std::string status;  // "succeeded", "failed", "cancelled"
+  size_t succeeded = 0, failed = 0, skipped = 0, cancelled = 0;
+};
+
+// A new run id: UTC time plus randomness, e.g. 20261125-073105-5f3a9c. Sorts by time.
+std::string new_run_id();
+
+// A step's identity for --resume: digest of what it would run (app, argv, env, cluster).
+std::string inputs_digest(const workflow::Step& step, const std::vector<std::string>& args);
+
+class Runner {
+ public:
+  Runner(const workflow::Workflow& wf, RunOptions options, ExecutorFor executor_for, ResultWriter& results,
+         StatusPrinter& status, const exec::CancelToken& cancel);
+  RunSummary run();
+
+ private:
+  struct Impl;
+  const workflow::Workflow& wf_;
+  RunOptions options_;
+  ExecutorFor executor_for_;
+  ResultWriter& results_;
+  StatusPrinter& status_;
+  const exec::CancelToken& cancel_;
+};
+
+}  // namespace krdc::runner

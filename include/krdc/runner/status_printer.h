@@ -1,0 +1,55 @@
+#pragma once
+// What people (and CI logs) see while a run goes on. On a TTY: one line per finished step
+// plus a live status line (done/running/failed, elapsed) redrawn in place. Elsewhere, or
+// with NO_COLOR / --no-color: plain timestamped lines, one per event, nothing redrawn.
+// Thread-safe: worker threads report through the runner concurrently.
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace krdc::runner {
+
+struct StatusCounts {
+  size_t total = 0, succeeded = 0, failed = 0, skipped = 0;
+};
+
+class StatusPrinter {
+ public:
+  // `live`: redraw a status line (only sensible on a TTY); `color`: ANSI colors.
+  StatusPrinter(std::FILE* out, bool live, bool color, size_t total_steps);
+  ~StatusPrinter();
+  StatusPrinter(const StatusPrinter&) = delete;
+  StatusPrinter& operator=(const StatusPrinter&) = delete;
+
+  void run_started(const std::string& workflow, const std::string& run_id, const std::string& results);
+  void step_started(const std::string& step, int attempt, const std::string& executor);
+  void step_submitted(const std::string& step, const std::string& what);
+  void step_retrying(const std::string& step, int next_attempt, const std::string& reason, long long delay_ms);
+  // `excerpt`: a few lines of the log to show under a failed step (indented), may be empty.
+  void step_finished(const std::string& step, const std::string& status, double seconds, const std::string& detail,
+                     const std::string& excerpt = {});
+  void run_finished(const std::string& status, double seconds);
+  void message(const std::string& text);
+
+ private:
+  void line(const std::string& text, const char* color_code);
+  void redraw_locked();
+  void ticker();
+
+  std::FILE* out_;
+  bool live_;
+  bool color_;
+  StatusCounts counts_;
+  std::set<std::string> running_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread tick_thread_;
+};
+
+}  // namespace krdc::runner

@@ -1,0 +1,55 @@
+#pragma once
+// An app: what to run (image for clusters, command for the process executor) and its
+// argparse interface, so a workflow's params are checked before a single job starts.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "krdc/workflow/source_mark.h"
+
+namespace krdc::workflow {
+
+enum class ParamType { kString, kInt, kFloat, kBool, kPath };
+
+const char* to_string(ParamType type);
+std::optional<ParamType> param_type_from_string(const std::string& text);
+
+// One argparse argument.
+struct ParamSpec {
+  std::string name;             // the workflow key, e.g. "resolution"
+  std::string flag;             // e.g. "--resolution"; empty for a positional argument
+  ParamType type = ParamType::kString;
+  bool required = false;
+  nlohmann::json default_value;  // null when none
+  std::vector<nlohmann::json> choices;
+  // argparse nargs: "" (one value), "?", "*", "+", or a count such as "2".
+  std::string nargs;
+  bool append = false;           // action="append": lists render as a repeated flag
+  std::string help;
+
+  bool takes_list() const { return !nargs.empty() && nargs != "?"; }
+};
+
+struct OutputSpec {
+  std::string name;
+  std::string help;
+};
+
+struct App {
+  std::string name;
+  std::string dir;                   // absolute directory the process executor runs in
+  std::string image;                 // container image for the kube executors
+  std::vector<std::string> command;  // argv prefix, e.g. ["python3", "main.py"]
+  // False for an inline app without a parameter list: params are then rendered as
+  // --key=value without checks (the app's interface is unknown to krdc).
+  bool has_interface = false;
+  std::vector<ParamSpec> params;
+  std::vector<OutputSpec> outputs;
+  SourceMark mark;                   // where the app was defined (descriptor or inline)
+
+  const ParamSpec* find_param(const std::string& name) const;
+  bool declares_output(const std::string& name) const;
+};
+
+}  // namespace krdc::workflow

@@ -1,0 +1,22 @@
+#pragma once
+// load_workflow: file → checked Workflow. Parsing (shapes, unknown fields, types) and the
+// semantic checks (names, needs, cycles, references, params against the app) all happen
+// here, so `krdc validate` and `krdc run` reject exactly the same inputs before anything runs.
+#include <map>
+#include <string>
+
+#include "krdc/workflow/workflow.h"
+
+namespace krdc::workflow {
+
+struct LoadOptions {
+  // `-p key=value` from the command line; each key must be declared in spec.params.
+  std::map<std::string, std::string> params;
+};
+
+Workflow load_workflow(const std::string& path, const LoadOptions& options = {});
+
+// Same, from text already in memory (tests, stdin); `file` is used for messages and paths.
+Workflow load_workflow_text(const std::string& text, const std::string& file, const LoadOptions& options = {});
+
+}  // namespace krdc::workflow

@@ -1,0 +1,33 @@
+#pragma once
+// `${{ steps.NAME.outputs.KEY }}` and `${{ params.NAME }}` inside param values.
+// Parsed once at load time (so bad references are reported with positions before anything
+// runs) and substituted when the step becomes ready, from its upstream steps' outputs.
+#include <nlohmann/json.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace krdc::workflow {
+
+struct Reference {
+  enum class Kind { kStepOutput, kParam };
+  Kind kind = Kind::kParam;
+  std::string step;  // for kStepOutput
+  std::string key;   // output key or param name
+  std::string text;  // the reference as written, for messages
+};
+
+// Every reference found in a value (strings nested in lists/maps included).
+// Throws std::invalid_argument with a precise message for malformed expressions.
+std::vector<Reference> find_references(const nlohmann::json& value);
+
+// Looks up a reference's value; returns nullopt when it does not exist (an error).
+using Resolver = std::function<std::optional<nlohmann::json>(const Reference&)>;
+
+// Substitutes every reference. A string that is exactly one reference takes the referenced
+// value with its JSON type (so a number output stays a number); otherwise values are
+// rendered into the surrounding text. Throws std::invalid_argument naming a missing one.
+nlohmann::json substitute(const nlohmann::json& value, const Resolver& resolve);
+
+}  // namespace krdc::workflow

@@ -1,0 +1,58 @@
+#pragma once
+// The workflow model: what `krdc run` was asked to do, fully loaded and checked.
+// Produced by load_workflow(); everything downstream (plan, runner, executors) reads it.
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "krdc/workflow/app.h"
+#include "krdc/workflow/source_mark.h"
+
+namespace krdc::workflow {
+
+// A cluster named by steps. Details may also come from the user's config (the cluster
+// registry merges both); the workflow only says what it knows.
+struct ClusterRef {
+  std::string name;
+  std::string server;
+  std::string audience;    // the hub client that stands for this cluster
+  std::string namespace_;  // `namespace` in YAML
+  std::string ca_file;
+  SourceMark mark;
+};
+
+struct Step {
+  std::string name;
+  SourceMark mark;
+  App app;
+  nlohmann::json params = nlohmann::json::object();  // may contain ${{ }} references
+  std::map<std::string, SourceMark> param_marks;
+  std::vector<std::string> needs;
+  std::vector<SourceMark> needs_marks;
+  std::string cluster;           // empty: run as a local process (embedded default)
+  std::string pull;              // "" or "shared": image from shared storage, run on the local cluster
+  long long timeout_ms = 0;      // 0: no timeout
+  int retries = 0;               // extra attempts after a failure
+  long long retry_backoff_ms = 1000;  // first backoff; doubles per attempt, capped
+  std::map<std::string, std::string> env;
+  nlohmann::json resources;      // passed to the container (kube executors); null when absent
+};
+
+struct Workflow {
+  std::string file;     // as given on the command line
+  std::string dir;      // absolute directory of the file (relative app paths start here)
+  std::string name;
+  std::string digest;   // "sha256:<hex>" of the file's bytes
+  std::string hub;      // issuer URL from spec.hub; may be empty
+  std::map<std::string, ClusterRef> clusters;
+  // Workflow-level inputs: name -> default (null = required), overridden by `-p key=value`.
+  nlohmann::json params = nlohmann::json::object();
+  std::map<std::string, SourceMark> param_marks;
+  std::vector<Step> steps;
+
+  const Step* find_step(const std::string& name) const;
+  int step_index(const std::string& name) const;  // -1 when absent
+};
+
+}  // namespace krdc::workflow

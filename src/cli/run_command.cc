@@ -1,0 +1,147 @@
+#include "krdc/cli/run_command.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "krdc/cli/terminal.h"
+#include "krdc/exec/process/process_executor.h"
+#include "krdc/exec/selection.h"
+#include "krdc/runner/runner.h"
+#include "krdc/util/errors.h"
+#include "krdc/util/signals.h"
+#include "krdc/version.h"
+#include "krdc/workflow/loader.h"
+#include "krdc/workflow/params.h"
+#include "krdc/workflow/yaml_reader.h"
+
+namespace krdc::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string local_user() {
+  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return std::to_string(getuid());
+}
+
+// A dry run shows what each step would execute; references to upstream outputs stay as
+// written because those values do not exist yet.
+int dry_run(const workflow::Workflow& wf, const std::string& local_cluster, const GlobalOptions& global) {
+  nlohmann::json plan = nlohmann::json::array();
+  for (const auto& s : wf.steps) {
+    std::vector<std::string> argv = s.app.command;
+    try {
+      const auto args = workflow::render_args(s.app, s.params);
+      argv.insert(argv.end(), args.begin(), args.end());
+    } catch (const Error&) {
+      argv.push_back("<params resolved at run time>");
+    }
+    plan.push_back({{"step", s.name},
+                    {"needs", s.needs},
+                    {"executor", exec::executor_kind(s, local_cluster)},
+                    {"cluster", s.cluster},
+                    {"dir", s.app.dir},
+                    {"argv", argv}});
+  }
+  if (global.output == "json") {
+    std::cout << plan.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& p : plan) {
+    std::string line;
+    for (const auto& a : p["argv"]) line += (line.empty() ? "" : " ") + nlohmann::json(a).get<std::string>();
+    std::cout << fmt::format("{} [{}] {}\n", p["step"].get<std::string>(), p["executor"].get<std::string>(), line);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_workflow(const RunArgs& args, const GlobalOptions& global) {
+  workflow::LoadOptions load;
+  load.params = parse_param_overrides(args.params);
+  const workflow::Workflow wf = workflow::load_workflow(args.file, load);
+
+  const std::string local_cluster;  // set from the cluster registry once clusters are configured
+  exec::ExecutorSet executors;
+  executors.add("process", std::make_unique<exec::ProcessExecutor>());
+  // Every step must have its executor before the first one starts.
+  for (const auto& s : wf.steps) {
+    const std::string kind = exec::executor_kind(s, local_cluster);
+    if (!executors.has(kind)) {
+      throw workflow::invalid_at(s.mark, fmt::format("step \"{}\" needs cluster \"{}\", which is not configured", s.name,
+                                                     s.cluster),
+                                 "add it to spec.clusters or your krdc config, or remove `cluster:` to run locally");
+    }
+  }
+  if (args.dry_run) return dry_run(wf, local_cluster, global);
+  if (args.check_only) {
+    std::cout << fmt::format("{}: {} steps checked; all runnable\n", args.file, wf.steps.size());
+    return 0;
+  }
+
+  const auto kill_grace = workflow::parse_duration_ms(args.kill_grace);
+  if (!kill_grace) throw InvalidInput(fmt::format("--kill-grace {}: not a duration", args.kill_grace));
+
+  runner::RunOptions options;
+  options.run_id = runner::new_run_id();
+  options.jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.fail_fast = args.fail_fast;
+  options.kill_grace_ms = *kill_grace;
+  // Absolute: steps run in their app directory, and must still find their run directory.
+  options.run_dir = fs::absolute(args.run_dir.empty() ? fs::path(".krdc") / "runs" / options.run_id : fs::path(args.run_dir));
+  options.header = {{"krdc", KRDC_VERSION}, {"user", local_user()}};
+
+  const std::string default_results = wf.name + ".results.jsonl";
+  std::string results_path = args.results;
+  runner::ResumeIndex resume;
+  if (args.resume_given) {
+    const std::string from = args.resume.empty() ? (results_path.empty() ? default_results : results_path) : args.resume;
+    if (!fs::exists(from)) {
+      throw InvalidInput(fmt::format("--resume: result file {} does not exist", from), "run once without --resume first");
+    }
+    resume = runner::ResumeIndex(runner::read_result_file(from));
+    if (results_path.empty()) results_path = from;  // a resumed run appends to the file it resumes
+    options.resume = &resume;
+  }
+  if (results_path.empty()) results_path = default_results;
+  std::error_code ec;
+  fs::create_directories(options.run_dir, ec);
+  if (ec) throw InvalidInput(fmt::format("cannot create run directory {}: {}", options.run_dir.string(), ec.message()));
+
+  exec::CancelToken cancel;
+  runner::ResultWriter results(results_path);
+  runner::StatusPrinter status(stderr, live_progress(global), use_color(global), wf.steps.size());
+  runner::Runner run(
+      wf, options, [&](const workflow::Step& s) -> exec::Executor& { return executors.get(exec::executor_kind(s, local_cluster)); },
+      results, status, cancel);
+  // Declared last so it is destroyed first: no signal callback runs into destroyed state.
+  util::SignalWatcher signals([&](int, int count) {
+    if (count == 1) {
+      status.message("cancelling: stopping running steps (press Ctrl-C again to exit at once)");
+      cancel.cancel();
+      return;
+    }
+    std::vector<std::string> left;
+    for (auto* e : executors.all()) {
+      for (auto& what : e->emergency_stop()) left.push_back(what);
+    }
+    std::fprintf(stderr, "\nkrdc: exiting at once; the result file ends without a run footer\n");
+    for (const auto& what : left) std::fprintf(stderr, "  may be left running: %s\n", what.c_str());
+    std::fflush(stderr);
+    _exit(static_cast<int>(ExitCode::kInterrupted));
+  });
+  const runner::RunSummary summary = run.run();
+  if (summary.status == "succeeded") return 0;
+  if (summary.status == "cancelled") return static_cast<int>(ExitCode::kInterrupted);
+  return static_cast<int>(ExitCode::kStepFailed);
+}
+
+}  // namespace krdc::cli

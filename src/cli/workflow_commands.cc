@@ -1,0 +1,157 @@
+// `krdc run`, `krdc validate`, `krdc report`: thin wiring from options to the workflow
+// loader, the runner and the result reader.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "krdc/cli/commands.h"
+#include "krdc/cli/run_command.h"
+#include "krdc/cli/terminal.h"
+#include "krdc/runner/result_reader.h"
+#include "krdc/util/errors.h"
+#include "krdc/workflow/loader.h"
+
+namespace krdc::cli {
+
+namespace {
+
+int validate(const std::string& file, const std::vector<std::string>& params, const GlobalOptions& global) {
+  workflow::LoadOptions options;
+  options.params = parse_param_overrides(params);
+  const auto wf = workflow::load_workflow(file, options);
+  if (global.output == "json") {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& s : wf.steps) {
+      steps.push_back({{"name", s.name}, {"app", s.app.name}, {"needs", s.needs}, {"cluster", s.cluster}});
+    }
+    std::cout << nlohmann::json{{"valid", true}, {"workflow", wf.name}, {"digest", wf.digest}, {"steps", steps}}.dump(2)
+              << "\n";
+  } else {
+    size_t edges = 0;
+    for (const auto& s : wf.steps) edges += s.needs.size();
+    std::cout << fmt::format("{}: valid workflow \"{}\" ({} steps, {} dependencies)\n", file, wf.name, wf.steps.size(),
+                             edges);
+  }
+  return 0;
+}
+
+std::string format_outputs(const nlohmann::json& outputs) {
+  if (!outputs.is_object() || outputs.empty()) return "";
+  std::string s = outputs.dump();
+  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+int report(const std::string& file, const std::string& run_id, const GlobalOptions& global) {
+  const auto results = runner::read_result_file(file);
+  std::string run = run_id;
+  if (run.empty()) {
+    for (const auto& r : results.records) {
+      if (r.value("type", "") == "run" && r.value("event", "") == "start") run = r.value("run", "");
+    }
+  }
+  if (run.empty()) throw InvalidInput(fmt::format("{}: no run found", file));
+  std::vector<nlohmann::json> records;
+  for (const auto& r : results.records) {
+    if (r.value("run", "") == run) records.push_back(r);
+  }
+  if (records.empty()) throw InvalidInput(fmt::format("{}: no run {}", file, run));
+  if (global.output == "json") {
+    std::cout << nlohmann::json(records).dump(2) << "\n";
+    return 0;
+  }
+  std::string status = "incomplete (no run footer: the run was killed or is still going)";
+  std::cout << fmt::format("run {}\n", run);
+  std::cout << fmt::format("{:<24} {:<10} {:>8} {:>9} {:>5}  {}\n", "STEP", "STATUS", "ATTEMPTS", "DURATION", "EXIT",
+                           "OUTPUTS");
+  for (const auto& r : records) {
+    if (r.value("type", "") == "run" && r.value("event", "") == "end") status = r.value("status", "");
+    if (r.value("type", "") != "step" || r.value("event", "") != "end") continue;
+    const double secs = r.value("durationSec", 0.0);
+    std::cout << fmt::format("{:<24} {:<10} {:>8} {:>8.1f}s {:>5}  {}\n", r.value("step", ""), r.value("status", ""),
+                             r.value("attempts", 0), secs,
+                             r.contains("exitCode") ? std::to_string(r.value("exitCode", -1)) : "-",
+                             format_outputs(r.value("outputs", nlohmann::json::object())));
+  }
+  std::cout << fmt::format("status: {}\n", status);
+  if (results.invalid_lines) std::cout << fmt::format("({} unreadable line(s) skipped)\n", results.invalid_lines);
+  return 0;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_param_overrides(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw InvalidInput(fmt::format("-p {}: expected KEY=VALUE", item), "for example: -p year=2023");
+    }
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action) {
+  // run
+  auto run_args = std::make_shared<RunArgs>();
+  auto* run = app.add_subcommand("run", "Run a workflow: validate, authorise, run every step, append results");
+  run->add_option("workflow", run_args->file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
+  run->add_option("-p,--param", run_args->params, "Workflow param KEY=VALUE (repeatable)");
+  run->add_option("-j,--jobs", run_args->jobs, "Steps to run at once (default: number of cores)")
+      ->check(CLI::Range(1, 10000));
+  run->add_option("--results", run_args->results,
+                  "Result file to append to (default: ./<workflow name>.results.jsonl)");
+  run->add_option("--run-dir", run_args->run_dir, "Where step logs and outputs go (default: ./.krdc/runs/<run id>)");
+  run->add_option("--resume", run_args->resume,
+                  "Skip steps that succeeded with the same inputs in this result file (default: the results file)")
+      ->expected(0, 1);
+  run->add_flag("--fail-fast", run_args->fail_fast, "Stop everything at the first failed step");
+  run->add_flag("--dry-run", run_args->dry_run, "Print what would run (argv, manifests) and exit");
+  run->add_flag("--check", run_args->check_only, "Only check the workflow and every step's authorisation");
+  run->add_flag("--follow", run_args->follow, "Stream step logs to the terminal");
+  run->add_option("--kill-grace", run_args->kill_grace, "Time between SIGTERM and SIGKILL on cancel (default: 5s)");
+  run->footer(R"(Examples:
+  krdc run workflows/hello.yaml
+  krdc run wf.yaml -p year=2024 -j 4 --results out.jsonl
+  krdc run wf.yaml --resume          # rerun only what failed or changed
+
+Steps without a cluster run as local processes; outputs go to the result file, one JSON
+record per line. Ctrl-C stops running steps (SIGTERM, then SIGKILL) and records them as
+cancelled; a second Ctrl-C exits at once.)");
+  run->callback([&global, &action, run, run_args] {
+    run_args->resume_given = run->count("--resume") > 0;
+    action = [&global, run_args] { return run_workflow(*run_args, global); };
+  });
+
+  // validate
+  auto validate_file = std::make_shared<std::string>();
+  auto validate_params = std::make_shared<std::vector<std::string>>();
+  auto* val = app.add_subcommand("validate", "Check a workflow without running anything (no side effects)");
+  val->add_option("workflow", *validate_file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
+  val->add_option("-p,--param", *validate_params, "Workflow param KEY=VALUE (repeatable)");
+  val->footer(R"(Examples:
+  krdc validate workflows/hello.yaml
+  krdc validate wf.yaml -o json
+
+Errors name file:line:column and the step, and exit with status 2.)");
+  val->callback([&global, &action, validate_file, validate_params] {
+    action = [&global, validate_file, validate_params] { return validate(*validate_file, *validate_params, global); };
+  });
+
+  // report
+  auto report_file = std::make_shared<std::string>();
+  auto report_run = std::make_shared<std::string>();
+  auto* rep = app.add_subcommand("report", "Show a result file for people (latest run by default)");
+  rep->add_option("results", *report_file, "Result file (.results.jsonl)")->required()->check(CLI::ExistingFile);
+  rep->add_option("--run", *report_run, "Run id to show (default: the latest)");
+  rep->footer(R"(Examples:
+  krdc report hello.results.jsonl
+  krdc report hello.results.jsonl -o json)");
+  rep->callback([&global, &action, report_file, report_run] {
+    action = [&global, report_file, report_run] { return report(*report_file, *report_run, global); };
+  });
+}
+
+}  // namespace krdc::cli

@@ -1,0 +1,80 @@
+#include "krdc/runner/result_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include "krdc/util/errors.h"
+
+namespace krdc::runner {
+
+namespace {
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(ExitCode::kStepFailed, fmt::format("cannot write result file {}: {}", path, std::strerror(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::string now_rfc3339() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms));
+}
+
+ResultWriter::ResultWriter(std::string path) : path_(std::move(path)) {
+  fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw InvalidInput(fmt::format("cannot open result file {}: {}", path_, std::strerror(errno)),
+                       "choose a writable place with --results FILE");
+  }
+  struct stat st {};
+  if (fstat(fd_, &st) == 0 && st.st_size > 0) {
+    const int rfd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    char last = '\n';
+    if (rfd >= 0) {
+      if (pread(rfd, &last, 1, st.st_size - 1) != 1) last = '\n';
+      close(rfd);
+    }
+    if (last != '\n') write_all(fd_, "\n", path_);
+  }
+}
+
+ResultWriter::~ResultWriter() {
+  if (fd_ >= 0) {
+    fdatasync(fd_);
+    close(fd_);
+  }
+}
+
+void ResultWriter::append(nlohmann::json record, bool durable) {
+  if (!record.contains("time")) record["time"] = now_rfc3339();
+  // replace: app output may hold invalid UTF-8; a record must never fail to serialise.
+  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  line += '\n';
+  std::lock_guard lock(mu_);
+  write_all(fd_, line, path_);
+  if (durable) fdatasync(fd_);
+}
+
+}  // namespace krdc::runner

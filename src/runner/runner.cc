@@ -1,0 +1,375 @@
+#include "krdc/runner/runner.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "krdc/exec/outputs.h"
+#include "krdc/plan/plan.h"
+#include "krdc/util/digest.h"
+#include "krdc/util/errors.h"
+#include "krdc/workflow/params.h"
+#include "krdc/workflow/template.h"
+
+namespace krdc::runner {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using exec::StepStatus;
+
+std::string new_run_id() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  return fmt::format("{}-{:06x}", buf, rd() & 0xffffff);
+}
+
+std::string inputs_digest(const workflow::Step& step, const std::vector<std::string>& args) {
+  nlohmann::json identity = {{"step", step.name},          {"image", step.app.image}, {"command", step.app.command},
+                             {"dir", step.app.dir},         {"args", args},            {"env", step.env},
+                             {"cluster", step.cluster},     {"pull", step.pull}};
+  return util::sha256_digest(identity.dump());
+}
+
+namespace {
+
+// What a worker thread hands back to the scheduling loop.
+struct Completion {
+  size_t step = 0;
+  exec::StepResult result;
+  int attempts = 0;
+  double seconds = 0;
+  std::string executor;
+  std::string digest;
+  std::vector<std::string> args;
+  fs::path log_file;
+};
+
+// The last `n` lines of `text`, without a trailing newline.
+std::string last_lines(const std::string& text, size_t n) {
+  std::string t = text;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  size_t pos = t.size();
+  for (size_t k = 0; k < n && pos != std::string::npos && pos > 0; ++k) pos = t.rfind('\n', pos - 1);
+  return pos == std::string::npos || pos == 0 ? t : t.substr(pos + 1);
+}
+
+// Forwards executor progress to the status printer.
+class Observer : public exec::StepObserver {
+ public:
+  explicit Observer(StatusPrinter& status) : status_(status) {}
+  void on_submitted(const exec::StepRequest& req, const nlohmann::json& details) override {
+    if (details.contains("job")) status_.step_submitted(req.step->name, "job " + details["job"].get<std::string>());
+  }
+  void on_running(const exec::StepRequest&) override {}
+  void on_log(const exec::StepRequest&, std::string_view chunk) override {
+    std::fwrite(chunk.data(), 1, chunk.size(), stderr);
+  }
+
+ private:
+  StatusPrinter& status_;
+};
+
+}  // namespace
+
+struct Runner::Impl {
+  Runner& r;
+  plan::Plan plan;
+  std::vector<nlohmann::json> outputs;  // per step, once succeeded
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Completion> done;
+  std::map<size_t, std::thread> workers;
+  exec::CancelToken stop;  // set on external cancel or --fail-fast; what executors watch
+  bool cancelled_externally = false;
+  Observer observer;
+  RunSummary summary;
+
+  explicit Impl(Runner& runner)
+      : r(runner), plan(runner.wf_), outputs(runner.wf_.steps.size()), observer(runner.status_) {}
+
+  const workflow::Step& step(size_t i) const { return r.wf_.steps[i]; }
+
+  nlohmann::json base_record(size_t i, const char* event) const {
+    return {{"type", "step"}, {"event", event}, {"run", r.options_.run_id}, {"step", step(i).name}};
+  }
+
+  // Substitutes ${{ }} and renders argv; throws InvalidInput with the step named.
+  std::pair<nlohmann::json, std::vector<std::string>> resolve(size_t i) {
+    const auto& s = step(i);
+    nlohmann::json params;
+    try {
+      params = workflow::substitute(s.params, [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
+        if (ref.kind == workflow::Reference::Kind::kParam) {
+          if (r.wf_.params.contains(ref.key)) return r.wf_.params.at(ref.key);
+          return std::nullopt;
+        }
+        const int dep = r.wf_.step_index(ref.step);
+        if (dep < 0) return std::nullopt;
+        const auto& out = outputs[static_cast<size_t>(dep)];
+        if (!out.is_object() || !out.contains(ref.key)) return std::nullopt;
+        return out.at(ref.key);
+      });
+    } catch (const std::invalid_argument& e) {
+      throw InvalidInput(fmt::format("step \"{}\": {} (the upstream step did not write it to its outputs)", s.name,
+                                     e.what()));
+    }
+    if (s.app.has_interface) {
+      for (auto it = params.begin(); it != params.end(); ++it) {
+        if (const auto* spec = s.app.find_param(it.key())) {
+          if (auto err = workflow::check_param(*spec, it.value())) {
+            throw InvalidInput(fmt::format("step \"{}\" param \"{}\": {}", s.name, it.key(), *err));
+          }
+        }
+      }
+    }
+    try {
+      return {params, workflow::render_args(s.app, params)};
+    } catch (const InvalidInput& e) {
+      throw InvalidInput(fmt::format("step \"{}\": {}", s.name, e.what()));
+    }
+  }
+
+  void record_skipped(size_t i, const std::string& reason) {
+    auto rec = base_record(i, "end");
+    rec["status"] = "skipped";
+    rec["reason"] = reason;
+    r.results_.append(std::move(rec));
+    r.status_.step_finished(step(i).name, "skipped", 0, reason);
+    ++summary.skipped;
+  }
+
+  void finish_without_running(size_t i, const std::string& reason) {
+    auto rec = base_record(i, "end");
+    rec["status"] = "failed";
+    rec["reason"] = reason;
+    rec["attempts"] = 0;
+    r.results_.append(std::move(rec), true);
+    r.status_.step_finished(step(i).name, "failed", 0, reason);
+    ++summary.failed;
+    after_failure(i);
+  }
+
+  void after_failure(size_t i) {
+    for (size_t d : plan.finish(i, false)) record_skipped(d, fmt::format("upstream step \"{}\" failed", step(i).name));
+    if (r.options_.fail_fast) {
+      for (size_t d : plan.skip_remaining()) record_skipped(d, "--fail-fast: an earlier step failed");
+      stop.cancel();
+    }
+  }
+
+  void start(size_t i) {
+    const auto& s = step(i);
+    nlohmann::json params;
+    std::vector<std::string> args;
+    try {
+      std::tie(params, args) = resolve(i);
+    } catch (const Error& e) {
+      finish_without_running(i, e.what());
+      return;
+    }
+    const std::string digest = inputs_digest(s, args);
+    if (r.options_.resume) {
+      if (const auto* previous = r.options_.resume->find(s.name, digest)) {
+        outputs[i] = *previous;
+        auto rec = base_record(i, "end");
+        rec.update({{"status", "succeeded"}, {"resumed", true}, {"inputsDigest", digest}, {"outputs", *previous},
+                    {"args", args}, {"attempts", 0}});
+        r.results_.append(std::move(rec), true);
+        r.status_.step_finished(s.name, "succeeded", 0, "reused from the resumed run");
+        ++summary.succeeded;
+        for (size_t d : plan.finish(i, true)) (void)d;
+        return;
+      }
+    }
+    exec::Executor* executor = nullptr;
+    try {
+      executor = &r.executor_for_(s);
+    } catch (const Error& e) {
+      finish_without_running(i, e.what());
+      return;
+    }
+    workers.emplace(i, std::thread([this, i, executor, params = std::move(params), args = std::move(args), digest] {
+      Completion c = attempt_loop(i, *executor, params, args);
+      c.digest = digest;
+      {
+        std::lock_guard lock(mu);
+        done.push_back(std::move(c));
+      }
+      cv.notify_one();
+    }));
+  }
+
+  // Runs on a worker thread: every attempt of one step, with backoff between them.
+  Completion attempt_loop(size_t i, exec::Executor& executor, const nlohmann::json& params,
+                          const std::vector<std::string>& args) {
+    const auto& s = step(i);
+    Completion c;
+    c.step = i;
+    c.executor = executor.name();
+    c.args = args;
+    const auto t0 = Clock::now();
+    const fs::path step_dir = r.options_.run_dir / s.name;
+    std::error_code ec;
+    fs::create_directories(step_dir, ec);
+    for (int attempt = 1;; ++attempt) {
+      exec::StepRequest req;
+      req.run_id = r.options_.run_id;
+      req.workflow_name = r.wf_.name;
+      req.step = &s;
+      req.args = args;
+      req.params = params;
+      req.attempt = attempt;
+      req.step_dir = step_dir;
+      req.log_file = step_dir / fmt::format("attempt-{}.log", attempt);
+      req.kill_grace_ms = r.options_.kill_grace_ms;
+      if (s.timeout_ms > 0) req.deadline = Clock::now() + std::chrono::milliseconds(s.timeout_ms);
+      c.log_file = req.log_file;
+      c.attempts = attempt;
+
+      auto rec = base_record(i, "start");
+      rec.update({{"attempt", attempt}, {"executor", executor.name()}, {"args", args}});
+      if (!s.cluster.empty()) rec["cluster"] = s.cluster;
+      r.results_.append(std::move(rec));
+      r.status_.step_started(s.name, attempt, executor.name());
+
+      try {
+        c.result = executor.run(req, observer, stop);
+      } catch (const std::exception& e) {
+        c.result = exec::StepResult{};
+        c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
+        c.result.reason = e.what();
+      }
+      const bool retryable = c.result.status == StepStatus::kFailed || c.result.status == StepStatus::kTimedOut;
+      if (!retryable || attempt > s.retries || stop.cancelled()) break;
+
+      const long long delay = std::min(r.options_.max_backoff_ms, s.retry_backoff_ms << std::min(attempt - 1, 20));
+      auto retry = base_record(i, "retry");
+      retry.update({{"attempt", attempt}, {"status", exec::to_string(c.result.status)}, {"exitCode", c.result.exit_code},
+                    {"reason", c.result.reason}, {"delayMs", delay}, {"logTail", exec::read_tail(req.log_file, 2048)}});
+      r.results_.append(std::move(retry));
+      r.status_.step_retrying(s.name, attempt + 1, c.result.reason, delay);
+      if (!stop.sleep_for(delay)) {
+        c.result.status = StepStatus::kCancelled;
+        c.result.reason = "cancelled while waiting to retry";
+        break;
+      }
+    }
+    c.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return c;
+  }
+
+  void complete(Completion c) {
+    const size_t i = c.step;
+    workers.at(i).join();
+    workers.erase(i);
+    const auto& s = step(i);
+    const bool ok = c.result.status == StepStatus::kSucceeded;
+    auto rec = base_record(i, "end");
+    rec.update({{"status", exec::to_string(c.result.status)},
+                {"exitCode", c.result.exit_code},
+                {"durationSec", c.seconds},
+                {"attempts", c.attempts},
+                {"executor", c.executor},
+                {"inputsDigest", c.digest},
+                {"args", c.args},
+                {"outputs", c.result.outputs},
+                {"log", c.log_file.string()},
+                {"logTail", exec::read_tail(c.log_file.string(), 2048)}});
+    if (!s.cluster.empty()) rec["cluster"] = s.cluster;
+    if (!c.result.reason.empty()) rec["reason"] = c.result.reason;
+    if (!c.result.details.empty()) rec["details"] = c.result.details;
+    std::string excerpt;
+    std::string detail = c.result.reason;
+    if (!ok && c.result.status != StepStatus::kCancelled) {
+      detail += fmt::format(" · log: {}", c.log_file.string());
+      excerpt = last_lines(rec["logTail"].get<std::string>(), 5);
+    }
+    r.results_.append(std::move(rec), true);
+    r.status_.step_finished(s.name, exec::to_string(c.result.status), c.seconds, detail, excerpt);
+    if (ok) {
+      outputs[i] = c.result.outputs;
+      ++summary.succeeded;
+      plan.finish(i, true);
+    } else if (c.result.status == StepStatus::kCancelled) {
+      ++summary.cancelled;
+      plan.finish(i, false);  // dependents were already skipped by the stop
+    } else {
+      ++summary.failed;
+      after_failure(i);
+    }
+  }
+
+  RunSummary run() {
+    const auto t0 = Clock::now();
+    nlohmann::json header = {{"type", "run"},           {"event", "start"},          {"run", r.options_.run_id},
+                             {"workflow", r.wf_.name},  {"file", r.wf_.file},        {"digest", r.wf_.digest},
+                             {"params", r.wf_.params},  {"steps", r.wf_.steps.size()}, {"jobs", r.options_.jobs}};
+    header.update(r.options_.header);
+    r.results_.append(std::move(header), true);
+    r.status_.run_started(r.wf_.name, r.options_.run_id, r.results_.path());
+
+    std::vector<size_t> queue;  // ready but waiting for a free slot
+    while (!plan.done() || !workers.empty()) {
+      if (r.cancel_.cancelled() && !cancelled_externally) {
+        cancelled_externally = true;
+        stop.cancel();
+        for (size_t d : plan.skip_remaining()) record_skipped(d, "run cancelled");
+        queue.clear();
+      }
+      if (!stop.cancelled()) {
+        for (size_t s : plan.take_ready()) queue.push_back(s);
+        while (!queue.empty() && workers.size() < static_cast<size_t>(r.options_.jobs) && !stop.cancelled()) {
+          const size_t s = queue.front();
+          queue.erase(queue.begin());
+          start(s);
+          for (size_t n : plan.take_ready()) queue.push_back(n);  // resumed/failed-early steps free their dependents
+        }
+      }
+      if (workers.empty() && queue.empty() && plan.done()) break;
+      std::unique_lock lock(mu);
+      if (done.empty()) cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !done.empty(); });
+      std::deque<Completion> finished;
+      finished.swap(done);
+      lock.unlock();
+      for (auto& c : finished) complete(std::move(c));
+    }
+    summary.status = cancelled_externally ? "cancelled" : (summary.failed || summary.cancelled ? "failed" : "succeeded");
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    r.results_.append({{"type", "run"},
+                       {"event", "end"},
+                       {"run", r.options_.run_id},
+                       {"status", summary.status},
+                       {"durationSec", seconds},
+                       {"succeeded", summary.succeeded},
+                       {"failed", summary.failed},
+                       {"skipped", summary.skipped},
+                       {"cancelled", summary.cancelled}},
+                      true);
+    r.status_.run_finished(summary.status, seconds);
+    return summary;
+  }
+};
+
+Runner::Runner(const workflow::Workflow& wf, RunOptions options, ExecutorFor executor_for, ResultWriter& results,
+               StatusPrinter& status, const exec::CancelToken& cancel)
+    : wf_(wf), options_(std::move(options)), executor_for_(std::move(executor_for)), results_(results),
+      status_(status), cancel_(cancel) {
+  if (options_.jobs < 1) options_.jobs = 1;
+}
+
+RunSummary Runner::run() {
+  Impl impl(*this);
+  return impl.run();
+}
+
+}  // namespace krdc::runner

@@ -1,0 +1,173 @@
+#include "krdc/workflow/app_loader.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace krdc::workflow {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool json_matches_type(const nlohmann::json& value, ParamType type) {
+  switch (type) {
+    case ParamType::kString:
+    case ParamType::kPath: return value.is_string();
+    case ParamType::kInt: return value.is_number_integer();
+    case ParamType::kFloat: return value.is_number();
+    case ParamType::kBool: return value.is_boolean();
+  }
+  return false;
+}
+
+std::string validate_nargs(const YamlReader& r, const YAML::Node& node, const std::string& what) {
+  const std::string nargs = r.to_json(node).is_number_integer() ? std::to_string(r.to_json(node).get<long long>())
+                                                                : r.get_string(node, what);
+  if (nargs == "?" || nargs == "*" || nargs == "+") return nargs;
+  if (!nargs.empty() && nargs.find_first_not_of("0123456789") == std::string::npos && nargs != "0") {
+    return nargs == "1" ? std::string() : nargs;
+  }
+  throw invalid_at(r.mark(node), fmt::format("{} must be ?, *, + or a positive count, found \"{}\"", what, nargs));
+}
+
+ParamSpec parse_param(const YamlReader& r, const YAML::Node& node, const std::string& app_what) {
+  r.check_keys(node, {"name", "flag", "type", "required", "default", "choices", "nargs", "action", "help"},
+               app_what + " param");
+  ParamSpec p;
+  if (!node["name"]) throw invalid_at(r.mark(node), app_what + " param: missing field \"name\"");
+  p.name = r.get_string(node["name"], app_what + " param name");
+  const std::string what = fmt::format("{} param \"{}\"", app_what, p.name);
+  if (node["flag"]) {
+    p.flag = r.get_string(node["flag"], what + " flag");
+    if (!p.flag.empty() && p.flag[0] != '-') {
+      throw invalid_at(r.mark(node["flag"]), what + ": flag must start with '-' (leave it out for a positional)");
+    }
+  } else {
+    p.flag = "--" + p.name;
+  }
+  if (node["type"]) {
+    const std::string t = r.get_string(node["type"], what + " type");
+    auto type = param_type_from_string(t);
+    if (!type) {
+      throw invalid_at(r.mark(node["type"]), fmt::format("{}: unknown type \"{}\"", what, t),
+                       "use one of: str, int, float, bool, path");
+    }
+    p.type = *type;
+  }
+  if (node["required"]) p.required = r.get_bool(node["required"], what + " required");
+  if (node["nargs"]) p.nargs = validate_nargs(r, node["nargs"], what + " nargs");
+  if (node["action"]) {
+    const std::string action = r.get_string(node["action"], what + " action");
+    if (action == "append") p.append = true;
+    else if (action == "store_true" || action == "store_false") p.type = ParamType::kBool;
+    else if (action != "store")
+      throw invalid_at(r.mark(node["action"]), fmt::format("{}: unsupported action \"{}\"", what, action),
+                       "supported: store, store_true, store_false, append");
+  }
+  if (node["choices"]) {
+    if (!node["choices"].IsSequence()) throw invalid_at(r.mark(node["choices"]), what + ": choices must be a list");
+    for (const auto& c : node["choices"]) {
+      auto value = r.to_json(c);
+      if (!json_matches_type(value, p.type)) {
+        throw invalid_at(r.mark(c), fmt::format("{}: choice {} is not of type {}", what, value.dump(), to_string(p.type)));
+      }
+      p.choices.push_back(value);
+    }
+  }
+  if (node["default"]) p.default_value = r.to_json(node["default"]);
+  if (node["help"]) p.help = r.get_string(node["help"], what + " help");
+  if (p.flag.empty() && p.type == ParamType::kBool) {
+    throw invalid_at(r.mark(node), what + ": a bool param needs a flag (argparse store_true)");
+  }
+  return p;
+}
+
+}  // namespace
+
+App parse_app_spec(const YamlReader& r, const YAML::Node& spec, const std::string& what,
+                   const std::string& base_dir, bool inline_app) {
+  if (inline_app) {
+    r.check_keys(spec, {"name", "image", "command", "dir", "params", "outputs"}, what);
+  } else {
+    r.check_keys(spec, {"image", "command", "params", "outputs"}, what);
+  }
+  App app;
+  app.mark = r.mark(spec);
+  app.dir = base_dir;
+  if (spec["name"]) app.name = r.get_string(spec["name"], what + " name");
+  if (spec["image"]) app.image = r.get_string(spec["image"], what + " image");
+  if (spec["command"]) app.command = r.get_string_list(spec["command"], what + " command");
+  if (app.command.empty() && app.image.empty()) {
+    throw invalid_at(r.mark(spec), what + ": needs a command (to run as a process) or an image (to run on a cluster)");
+  }
+  if (inline_app && spec["dir"]) {
+    fs::path dir = r.get_string(spec["dir"], what + " dir");
+    if (dir.is_relative()) dir = fs::path(base_dir) / dir;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      throw invalid_at(r.mark(spec["dir"]), fmt::format("{}: directory {} does not exist", what, dir.string()));
+    }
+    app.dir = fs::weakly_canonical(dir).string();
+  }
+  if (spec["params"]) {
+    if (!spec["params"].IsSequence()) {
+      throw invalid_at(r.mark(spec["params"]), what + ": params must be a list of {name, type, ...}");
+    }
+    app.has_interface = true;
+    for (const auto& node : spec["params"]) {
+      ParamSpec p = parse_param(r, node, what);
+      if (app.find_param(p.name)) {
+        throw invalid_at(r.mark(node), fmt::format("{}: param \"{}\" is declared twice", what, p.name));
+      }
+      app.params.push_back(std::move(p));
+    }
+  }
+  if (spec["outputs"]) {
+    if (!spec["outputs"].IsSequence()) throw invalid_at(r.mark(spec["outputs"]), what + ": outputs must be a list");
+    for (const auto& node : spec["outputs"]) {
+      OutputSpec o;
+      if (node.IsScalar()) {
+        o.name = node.Scalar();
+      } else {
+        r.check_keys(node, {"name", "type", "help"}, what + " output");
+        if (!node["name"]) throw invalid_at(r.mark(node), what + " output: missing field \"name\"");
+        o.name = r.get_string(node["name"], what + " output name");
+        if (node["help"]) o.help = r.get_string(node["help"], what + " output help");
+      }
+      app.outputs.push_back(std::move(o));
+    }
+  }
+  return app;
+}
+
+App load_app_descriptor(const std::string& path, const SourceMark& referenced_at) {
+  std::error_code ec;
+  fs::path p(path);
+  fs::path file = fs::is_directory(p, ec) ? p / kAppDescriptorName : p;
+  if (!fs::is_regular_file(file, ec)) {
+    throw invalid_at(referenced_at,
+                     fs::exists(p, ec) ? fmt::format("app {} has no {}", path, kAppDescriptorName)
+                                       : fmt::format("app {} does not exist", path),
+                     "give a directory holding krdc-app.yaml (see `krdc app inspect`) or an inline {image, command}");
+  }
+  YamlReader r(file.string());
+  YAML::Node root = r.parse_file();
+  r.check_keys(root, {"apiVersion", "kind", "metadata", "spec"}, "app descriptor");
+  if (!root["apiVersion"] || r.get_string(root["apiVersion"], "apiVersion") != "krdc/v1") {
+    throw invalid_at(r.mark(root["apiVersion"] ? root["apiVersion"] : root), "app descriptor: apiVersion must be krdc/v1");
+  }
+  if (!root["kind"] || r.get_string(root["kind"], "kind") != "App") {
+    throw invalid_at(r.mark(root["kind"] ? root["kind"] : root), "app descriptor: kind must be App");
+  }
+  if (!root["spec"]) throw invalid_at(r.mark(root), "app descriptor: missing field \"spec\"");
+  App app = parse_app_spec(r, root["spec"], "app", fs::weakly_canonical(file.parent_path()).string(), false);
+  if (root["metadata"]) {
+    r.check_keys(root["metadata"], {"name", "description"}, "app metadata");
+    if (root["metadata"]["name"]) app.name = r.get_string(root["metadata"]["name"], "app name");
+  }
+  if (app.name.empty()) app.name = file.parent_path().filename().string();
+  return app;
+}
+
+}  // namespace krdc::workflow

@@ -1,0 +1,211 @@
+#include "krdc/workflow/loader.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "krdc/util/digest.h"
+#include "krdc/workflow/app_loader.h"
+#include "krdc/workflow/validator.h"
+#include "krdc/workflow/yaml_reader.h"
+
+namespace krdc::workflow {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Defaults {
+  std::string cluster;
+  long long timeout_ms = 0;
+  int retries = 0;
+  long long retry_backoff_ms = 1000;
+};
+
+bool valid_step_name(const std::string& s) {
+  // Step names end up in Job names, label values and file names: keep them DNS-label-ish.
+  if (s.empty() || s.size() > 63) return false;
+  if (!std::isalnum(static_cast<unsigned char>(s.front())) || !std::isalnum(static_cast<unsigned char>(s.back()))) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+ClusterRef parse_cluster(const YamlReader& r, const std::string& name, const YAML::Node& node) {
+  const std::string what = fmt::format("cluster \"{}\"", name);
+  r.check_keys(node, {"server", "audience", "namespace", "caFile"}, what);
+  ClusterRef c;
+  c.name = name;
+  c.mark = r.mark(node);
+  if (node["server"]) c.server = r.get_string(node["server"], what + " server");
+  if (node["audience"]) c.audience = r.get_string(node["audience"], what + " audience");
+  if (node["namespace"]) c.namespace_ = r.get_string(node["namespace"], what + " namespace");
+  if (node["caFile"]) c.ca_file = r.get_string(node["caFile"], what + " caFile");
+  if (!c.server.empty() && c.server.rfind("https://", 0) != 0) {
+    throw invalid_at(r.mark(node["server"]), what + ": server must be an https:// URL (TLS is always verified)");
+  }
+  return c;
+}
+
+Defaults parse_defaults(const YamlReader& r, const YAML::Node& node) {
+  r.check_keys(node, {"cluster", "timeout", "retries", "retryBackoff"}, "defaults");
+  Defaults d;
+  if (node["cluster"]) d.cluster = r.get_string(node["cluster"], "defaults.cluster");
+  if (node["timeout"]) d.timeout_ms = r.get_duration_ms(node["timeout"], "defaults.timeout");
+  if (node["retries"]) d.retries = r.get_int(node["retries"], "defaults.retries", 0, 100);
+  if (node["retryBackoff"]) d.retry_backoff_ms = r.get_duration_ms(node["retryBackoff"], "defaults.retryBackoff");
+  return d;
+}
+
+Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, const std::string& base_dir) {
+  // Name the step in every complaint, even about its other keys.
+  const std::string label =
+      node.IsMap() && node["name"] && node["name"].IsScalar() ? fmt::format("step \"{}\"", node["name"].Scalar()) : "step";
+  r.check_keys(node, {"name", "app", "params", "needs", "cluster", "pull", "timeout", "retries", "retryBackoff",
+                      "env", "resources"},
+               label);
+  Step s;
+  s.mark = r.mark(node);
+  if (!node["name"]) throw invalid_at(s.mark, "step: missing field \"name\"");
+  s.name = r.get_string(node["name"], "step name");
+  if (!valid_step_name(s.name)) {
+    throw invalid_at(r.mark(node["name"]), fmt::format("step name \"{}\" is not valid", s.name),
+                     "use 1-63 letters, digits, '-' or '_', starting and ending with a letter or digit");
+  }
+  const std::string what = fmt::format("step \"{}\"", s.name);
+  if (!node["app"]) throw invalid_at(s.mark, what + ": missing field \"app\"");
+  const YAML::Node app = node["app"];
+  if (app.IsScalar()) {
+    fs::path p = app.Scalar();
+    if (p.is_relative()) p = fs::path(base_dir) / p;
+    s.app = load_app_descriptor(p.string(), r.mark(app));
+  } else if (app.IsMap()) {
+    s.app = parse_app_spec(r, app, what + " app", base_dir, true);
+    if (s.app.name.empty()) s.app.name = s.name;
+  } else {
+    throw invalid_at(r.mark(app), what + ": app must be a path to an app directory or an inline {image, command}");
+  }
+  if (node["params"]) {
+    r.require_map(node["params"], what + " params");
+    for (const auto& kv : node["params"]) {
+      const std::string key = kv.first.as<std::string>();
+      s.params[key] = r.to_json(kv.second);
+      s.param_marks[key] = r.mark(kv.first);
+    }
+  }
+  if (node["needs"]) {
+    s.needs = r.get_string_list(node["needs"], what + " needs");
+    if (node["needs"].IsSequence()) {
+      for (const auto& n : node["needs"]) s.needs_marks.push_back(r.mark(n));
+    } else {
+      s.needs_marks.push_back(r.mark(node["needs"]));
+    }
+  }
+  s.cluster = node["cluster"] ? r.get_string(node["cluster"], what + " cluster") : d.cluster;
+  if (node["pull"]) {
+    s.pull = r.get_string(node["pull"], what + " pull");
+    if (s.pull != "shared") {
+      throw invalid_at(r.mark(node["pull"]), fmt::format("{}: pull must be \"shared\", found \"{}\"", what, s.pull),
+                       "pull: shared runs an image from shared storage on your local cluster");
+    }
+  }
+  s.timeout_ms = node["timeout"] ? r.get_duration_ms(node["timeout"], what + " timeout") : d.timeout_ms;
+  s.retries = node["retries"] ? r.get_int(node["retries"], what + " retries", 0, 100) : d.retries;
+  s.retry_backoff_ms =
+      node["retryBackoff"] ? r.get_duration_ms(node["retryBackoff"], what + " retryBackoff") : d.retry_backoff_ms;
+  if (node["env"]) {
+    r.require_map(node["env"], what + " env");
+    for (const auto& kv : node["env"]) {
+      s.env[kv.first.as<std::string>()] = r.get_string(kv.second, what + " env value");
+    }
+  }
+  if (node["resources"]) {
+    r.require_map(node["resources"], what + " resources");
+    s.resources = r.to_json(node["resources"]);
+  }
+  return s;
+}
+
+}  // namespace
+
+Workflow load_workflow_text(const std::string& text, const std::string& file, const LoadOptions& options) {
+  YamlReader r(file);
+  const YAML::Node root = r.parse_text(text);
+  if (!root.IsMap()) throw invalid_at(r.mark(root), "a workflow must be a mapping with apiVersion, kind, metadata, spec");
+  r.check_keys(root, {"apiVersion", "kind", "metadata", "spec"}, "workflow");
+  if (!root["apiVersion"] || r.get_string(root["apiVersion"], "apiVersion") != "krdc/v1") {
+    throw invalid_at(r.mark(root["apiVersion"] ? root["apiVersion"] : root), "apiVersion must be krdc/v1");
+  }
+  if (!root["kind"] || r.get_string(root["kind"], "kind") != "Workflow") {
+    throw invalid_at(r.mark(root["kind"] ? root["kind"] : root), "kind must be Workflow");
+  }
+  Workflow wf;
+  wf.file = file;
+  std::error_code ec;
+  wf.dir = fs::weakly_canonical(fs::absolute(fs::path(file).parent_path(), ec), ec).string();
+  wf.digest = util::sha256_digest(text);
+  if (root["metadata"]) {
+    r.check_keys(root["metadata"], {"name", "description", "labels"}, "metadata");
+    if (root["metadata"]["name"]) wf.name = r.get_string(root["metadata"]["name"], "metadata.name");
+  }
+  if (wf.name.empty()) wf.name = fs::path(file).stem().string();
+
+  const YAML::Node spec = root["spec"];
+  if (!spec) throw invalid_at(r.mark(root), "workflow: missing field \"spec\"");
+  r.check_keys(spec, {"hub", "clusters", "params", "defaults", "steps"}, "spec");
+  if (spec["hub"]) wf.hub = r.get_string(spec["hub"], "spec.hub");
+  if (spec["clusters"]) {
+    r.require_map(spec["clusters"], "spec.clusters");
+    for (const auto& kv : spec["clusters"]) {
+      const std::string name = kv.first.as<std::string>();
+      wf.clusters[name] = parse_cluster(r, name, kv.second);
+    }
+  }
+  if (spec["params"]) {
+    r.require_map(spec["params"], "spec.params");
+    for (const auto& kv : spec["params"]) {
+      const std::string key = kv.first.as<std::string>();
+      wf.params[key] = r.to_json(kv.second);
+      wf.param_marks[key] = r.mark(kv.first);
+    }
+  }
+  for (const auto& [key, value] : options.params) {
+    if (!wf.params.contains(key)) {
+      std::string declared;
+      for (auto it = wf.params.begin(); it != wf.params.end(); ++it) declared += (declared.empty() ? "" : ", ") + it.key();
+      throw InvalidInput(fmt::format("-p {}: the workflow declares no param \"{}\"", key, key),
+                         declared.empty() ? "declare it under spec.params" : "declared params: " + declared);
+    }
+    wf.params[key] = value;
+  }
+  for (auto it = wf.params.begin(); it != wf.params.end(); ++it) {
+    if (it.value().is_null()) {
+      throw invalid_at(wf.param_marks[it.key()], fmt::format("workflow param \"{}\" is required", it.key()),
+                       fmt::format("give it on the command line: -p {}=VALUE", it.key()));
+    }
+  }
+  Defaults defaults;
+  if (spec["defaults"]) defaults = parse_defaults(r, spec["defaults"]);
+  if (!spec["steps"] || !spec["steps"].IsSequence() || spec["steps"].size() == 0) {
+    throw invalid_at(r.mark(spec["steps"] ? spec["steps"] : spec), "spec.steps must be a non-empty list of steps");
+  }
+  wf.steps.reserve(spec["steps"].size());
+  for (const auto& node : spec["steps"]) wf.steps.push_back(parse_step(r, node, defaults, wf.dir));
+  validate_workflow(wf);
+  return wf;
+}
+
+Workflow load_workflow(const std::string& path, const LoadOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InvalidInput(fmt::format("{}: cannot read workflow: {}", path, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_workflow_text(text.str(), path, options);
+}
+
+}  // namespace krdc::workflow

@@ -1,0 +1,172 @@
+#include "krdc/workflow/params.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "krdc/util/errors.h"
+
+namespace krdc::workflow {
+
+namespace {
+
+bool parses_as_int(const std::string& s) {
+  long long v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool parses_as_float(const std::string& s) {
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(v);
+}
+
+std::optional<std::string> check_scalar(const ParamSpec& spec, const nlohmann::json& v) {
+  switch (spec.type) {
+    case ParamType::kString:
+    case ParamType::kPath:
+      if (v.is_string() || v.is_number()) return std::nullopt;
+      break;
+    case ParamType::kInt:
+      if (v.is_number_integer() || (v.is_string() && parses_as_int(v.get<std::string>()))) return std::nullopt;
+      break;
+    case ParamType::kFloat:
+      if (v.is_number() || (v.is_string() && parses_as_float(v.get<std::string>()))) return std::nullopt;
+      break;
+    case ParamType::kBool:
+      if (v.is_boolean()) return std::nullopt;
+      break;
+  }
+  return fmt::format("expects {}, got {}", to_string(spec.type), v.dump());
+}
+
+// argparse compares choices after type conversion, so compare as rendered text.
+std::string render_value(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    // Shortest text that round-trips, as Python's repr would write it.
+    char buf[64];
+    auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v.get<double>());
+    std::string s(buf, ec == std::errc() ? ptr : buf);
+    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+    return s;
+  }
+  return v.dump();
+}
+
+std::optional<std::string> check_choice(const ParamSpec& spec, const nlohmann::json& v) {
+  if (spec.choices.empty()) return std::nullopt;
+  const std::string text = render_value(v);
+  for (const auto& c : spec.choices) {
+    if (render_value(c) == text) return std::nullopt;
+  }
+  std::string list;
+  for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + render_value(c);
+  return fmt::format("{} is not one of the choices: {}", v.dump(), list);
+}
+
+bool looks_like_option(const std::string& s) {
+  return s.size() > 1 && s[0] == '-' && !parses_as_float(s);
+}
+
+}  // namespace
+
+std::optional<std::string> check_param(const ParamSpec& spec, const nlohmann::json& value) {
+  if (value.is_null()) return std::string("has no value");
+  if (spec.takes_list()) {
+    const nlohmann::json items = value.is_array() ? value : nlohmann::json::array({value});
+    if (spec.nargs == "+" && items.empty()) return std::string("needs at least one value");
+    if (spec.nargs != "*" && spec.nargs != "+" && !spec.append) {
+      const auto count = static_cast<size_t>(std::stoul(spec.nargs));
+      if (items.size() != count) return fmt::format("needs exactly {} values, got {}", count, items.size());
+    }
+    for (const auto& item : items) {
+      if (item.is_array() || item.is_object()) return fmt::format("list items must be scalars, got {}", item.dump());
+      if (auto err = check_scalar(spec, item)) return err;
+      if (auto err = check_choice(spec, item)) return err;
+    }
+    return std::nullopt;
+  }
+  if (spec.append && value.is_array()) {
+    for (const auto& item : value) {
+      if (auto err = check_scalar(spec, item)) return err;
+      if (auto err = check_choice(spec, item)) return err;
+    }
+    return std::nullopt;
+  }
+  if (value.is_array() || value.is_object()) {
+    return fmt::format("expects a single {}, got {}", to_string(spec.type), value.is_array() ? "a list" : "a mapping");
+  }
+  if (auto err = check_scalar(spec, value)) return err;
+  return check_choice(spec, value);
+}
+
+std::vector<std::string> missing_required(const App& app, const nlohmann::json& params) {
+  std::vector<std::string> missing;
+  for (const auto& p : app.params) {
+    if (p.required && p.default_value.is_null() && (!params.contains(p.name) || params.at(p.name).is_null())) {
+      missing.push_back(p.name);
+    }
+  }
+  return missing;
+}
+
+std::vector<std::string> render_args(const App& app, const nlohmann::json& params) {
+  std::vector<std::string> args;
+  if (!app.has_interface) {
+    for (auto it = params.begin(); it != params.end(); ++it) {
+      const auto& v = it.value();
+      if (v.is_boolean()) {
+        if (v.get<bool>()) args.push_back("--" + it.key());
+      } else if (v.is_array()) {
+        for (const auto& item : v) args.push_back(fmt::format("--{}={}", it.key(), render_value(item)));
+      } else if (!v.is_null()) {
+        args.push_back(fmt::format("--{}={}", it.key(), render_value(v)));
+      }
+    }
+    return args;
+  }
+  std::vector<std::string> positionals;
+  for (const auto& spec : app.params) {
+    if (!params.contains(spec.name) || params.at(spec.name).is_null()) continue;  // argparse applies its default
+    const auto& v = params.at(spec.name);
+    if (spec.flag.empty()) {
+      const nlohmann::json items = v.is_array() ? v : nlohmann::json::array({v});
+      for (const auto& item : items) positionals.push_back(render_value(item));
+      continue;
+    }
+    if (spec.type == ParamType::kBool) {
+      if (v.get<bool>()) args.push_back(spec.flag);
+      continue;
+    }
+    if (spec.append) {
+      const nlohmann::json items = v.is_array() ? v : nlohmann::json::array({v});
+      for (const auto& item : items) args.push_back(spec.flag + "=" + render_value(item));
+      continue;
+    }
+    if (spec.takes_list()) {
+      const nlohmann::json items = v.is_array() ? v : nlohmann::json::array({v});
+      args.push_back(spec.flag);
+      for (const auto& item : items) {
+        const std::string text = render_value(item);
+        if (looks_like_option(text)) {
+          throw InvalidInput(fmt::format("param \"{}\": list value \"{}\" would be read as an option", spec.name, text));
+        }
+        args.push_back(text);
+      }
+      continue;
+    }
+    // --flag=value keeps values that start with '-' (negative numbers, "-x") as values.
+    args.push_back(spec.flag + "=" + render_value(v));
+  }
+  if (!positionals.empty()) {
+    // "--" ends option parsing so positionals are never mistaken for options.
+    args.push_back("--");
+    args.insert(args.end(), positionals.begin(), positionals.end());
+  }
+  return args;
+}
+
+}  // namespace krdc::workflow

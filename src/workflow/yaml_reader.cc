@@ -1,0 +1,195 @@
+#include "krdc/workflow/yaml_reader.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace krdc::workflow {
+
+namespace {
+
+SourceMark from_yaml_mark(const std::string& file, const YAML::Mark& m) {
+  if (m.line < 0) return {file, 0, 0};
+  return {file, m.line + 1, m.column + 1};
+}
+
+std::string kind_name(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Scalar: return fmt::format("\"{}\"", node.Scalar());
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    default: return "an undefined value";
+  }
+}
+
+// YAML 1.2 core schema booleans/nulls/numbers for *plain* (unquoted) scalars only.
+bool is_plain(const YAML::Node& node) { return node.Tag() == "?" || node.Tag().empty(); }
+
+}  // namespace
+
+YAML::Node YamlReader::parse_text(const std::string& text) const {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw invalid_at(from_yaml_mark(file_, e.mark), fmt::format("YAML syntax error: {}", e.msg),
+                     "check the indentation and quoting around that position");
+  }
+}
+
+YAML::Node YamlReader::parse_file() const {
+  std::ifstream in(file_, std::ios::binary);
+  if (!in) {
+    throw InvalidInput(fmt::format("{}: cannot read file: {}", file_, std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_text(text.str());
+}
+
+SourceMark YamlReader::mark(const YAML::Node& node) const {
+  return from_yaml_mark(file_, node.Mark());
+}
+
+void YamlReader::require_map(const YAML::Node& node, const std::string& what) const {
+  if (!node.IsMap()) {
+    throw invalid_at(mark(node), fmt::format("{} must be a mapping, found {}", what, kind_name(node)));
+  }
+}
+
+void YamlReader::check_keys(const YAML::Node& map, std::initializer_list<const char*> allowed,
+                            const std::string& what) const {
+  require_map(map, what);
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    bool known = false;
+    for (const char* a : allowed) known = known || key == a;
+    if (!known) {
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      throw invalid_at(mark(kv.first), fmt::format("{}: unknown field \"{}\"", what, key),
+                       fmt::format("allowed fields: {}", list));
+    }
+  }
+}
+
+std::string YamlReader::get_string(const YAML::Node& node, const std::string& what) const {
+  if (!node.IsScalar()) {
+    throw invalid_at(mark(node), fmt::format("{} must be a string, found {}", what, kind_name(node)));
+  }
+  return node.Scalar();
+}
+
+std::vector<std::string> YamlReader::get_string_list(const YAML::Node& node,
+                                                     const std::string& what) const {
+  std::vector<std::string> out;
+  if (node.IsScalar()) {  // a single string is accepted as a one-element list
+    out.push_back(node.Scalar());
+    return out;
+  }
+  if (!node.IsSequence()) {
+    throw invalid_at(mark(node), fmt::format("{} must be a list of strings, found {}", what, kind_name(node)));
+  }
+  for (const auto& item : node) out.push_back(get_string(item, what + " item"));
+  return out;
+}
+
+int YamlReader::get_int(const YAML::Node& node, const std::string& what, int min, int max) const {
+  const std::string s = node.IsScalar() ? node.Scalar() : std::string();
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (!node.IsScalar() || ec != std::errc() || ptr != s.data() + s.size() || value < min || value > max) {
+    throw invalid_at(mark(node), fmt::format("{} must be an integer from {} to {}, found {}", what, min, max,
+                                             kind_name(node)));
+  }
+  return value;
+}
+
+bool YamlReader::get_bool(const YAML::Node& node, const std::string& what) const {
+  if (node.IsScalar() && is_plain(node)) {
+    if (node.Scalar() == "true") return true;
+    if (node.Scalar() == "false") return false;
+  }
+  throw invalid_at(mark(node), fmt::format("{} must be true or false, found {}", what, kind_name(node)));
+}
+
+std::optional<long long> parse_duration_ms(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  // A bare number means seconds (fractions allowed).
+  {
+    double seconds = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec == std::errc() && ptr == text.data() + text.size()) {
+      if (seconds < 0 || !std::isfinite(seconds)) return std::nullopt;
+      return static_cast<long long>(seconds * 1000.0 + 0.5);
+    }
+  }
+  long long total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    double number = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + text.size(), number);
+    if (ec != std::errc() || number < 0) return std::nullopt;
+    i = static_cast<size_t>(ptr - text.data());
+    double unit_ms = 0;
+    if (text.compare(i, 2, "ms") == 0) { unit_ms = 1; i += 2; }
+    else if (i < text.size() && text[i] == 's') { unit_ms = 1000; ++i; }
+    else if (i < text.size() && text[i] == 'm') { unit_ms = 60'000; ++i; }
+    else if (i < text.size() && text[i] == 'h') { unit_ms = 3'600'000; ++i; }
+    else if (i < text.size() && text[i] == 'd') { unit_ms = 86'400'000; ++i; }
+    else return std::nullopt;
+    total += static_cast<long long>(number * unit_ms + 0.5);
+  }
+  return total;
+}
+
+long long YamlReader::get_duration_ms(const YAML::Node& node, const std::string& what) const {
+  if (node.IsScalar()) {
+    if (auto ms = parse_duration_ms(node.Scalar())) return *ms;
+  }
+  throw invalid_at(mark(node), fmt::format("{} must be a duration such as 90s, 5m or 1h30m, found {}", what,
+                                           kind_name(node)));
+}
+
+nlohmann::json YamlReader::to_json(const YAML::Node& node) const {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Sequence: {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& item : node) arr.push_back(to_json(item));
+      return arr;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json obj = nlohmann::json::object();
+      for (const auto& kv : node) obj[kv.first.as<std::string>()] = to_json(kv.second);
+      return obj;
+    }
+    case YAML::NodeType::Scalar:
+      break;
+  }
+  const std::string& s = node.Scalar();
+  if (!is_plain(node)) return s;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (s == "null" || s == "~" || s == "Null" || s == "NULL") return nullptr;
+  {
+    long long i = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+    if (ec == std::errc() && ptr == s.data() + s.size()) return i;
+  }
+  {
+    double d = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(d)) return d;
+  }
+  return s;
+}
+
+}  // namespace krdc::workflow
