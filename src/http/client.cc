@@ -249,6 +249,7 @@ struct Client::Impl {
         if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
           hint = "check the CA bundle (--ca-file, KRDC_CA_FILE or caFile in the config); TLS verification is never disabled";
         }
+        if (hint.empty() && attempt > 0) hint = fmt::format("gave up after {} attempts", attempt + 1);
         throw UnreachableError(fmt::format("{} failed: {}", what, detail), hint);
       }
 
