@@ -64,6 +64,8 @@ plane_pki() {
 plane_configs() {
   local issuer=https://127.0.0.1:18443/realms/krdc
   [[ -s $STATE/hub/issuer ]] && issuer=$(tr -d '[:space:]' < "$STATE/hub/issuer")
+  # tests only: point a plane at another issuer (e.g. an unreachable one, to prove the apiserver starts anyway)
+  issuer=${KRDC_TB_ISSUER_OVERRIDE:-$issuer}
   echo "$SERVER" > "$P/server"
   # Keycloak tokens: issuer + audience = this cluster's client; usernames/groups prefixed "oidc:".
   {

@@ -134,7 +134,7 @@ func (m *manager) logSource(ns, pod, ctr string, previous bool) (path string, li
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, c := range w.ctrs {
+	for _, c := range w.all() {
 		if c.spec.Name != ctr {
 			continue
 		}

@@ -194,6 +194,7 @@ func (m *manager) reportLost(ctx context.Context, pod *corev1.Pod) {
 
 // container is the agent's record of one container of a pod.
 type container struct {
+	init       bool // an init container: runs to completion, in order, before the app containers
 	spec       corev1.Container
 	dir        string
 	logPath    string
@@ -223,15 +224,17 @@ type killReq struct {
 
 // worker drives one pod: prepare volumes, start containers, report status, kill on deletion.
 type worker struct {
-	m       *manager
-	dir     string
-	mu      sync.Mutex
-	pod     *corev1.Pod
-	ctrs    []*container
-	updates chan struct{}
-	killCh  chan killReq
-	done    chan struct{}
-	finalCh chan struct{} // closed once the final status is settled
+	m        *manager
+	dir      string
+	mu       sync.Mutex
+	pod      *corev1.Pod
+	ctrs     []*container // app containers
+	inits    []*container // init containers, in order
+	initDone bool
+	updates  chan struct{}
+	killCh   chan killReq
+	done     chan struct{}
+	finalCh  chan struct{} // closed once the final status is settled
 
 	// local, authoritative status pieces; only ever move forward
 	startTime   metav1.Time
@@ -260,15 +263,33 @@ func newWorker(m *manager, pod *corev1.Pod) *worker {
 		finalCh: make(chan struct{}),
 		phase:   corev1.PodPending,
 	}
+	for _, c := range pod.Spec.InitContainers {
+		cdir := filepath.Join(w.dir, "containers", c.Name)
+		w.inits = append(w.inits, &container{spec: c, dir: cdir, init: true,
+			logPath:  filepath.Join(cdir, "0.log"),
+			termPath: filepath.Join(cdir, "termination-log"),
+			waiting:  &corev1.ContainerStateWaiting{Reason: "PodInitializing"},
+		})
+	}
+	w.initDone = len(w.inits) == 0
+	waitReason := "ContainerCreating"
+	if !w.initDone {
+		waitReason = "PodInitializing"
+	}
 	for _, c := range pod.Spec.Containers {
 		cdir := filepath.Join(w.dir, "containers", c.Name)
 		w.ctrs = append(w.ctrs, &container{spec: c, dir: cdir,
 			logPath:  filepath.Join(cdir, "0.log"),
 			termPath: filepath.Join(cdir, "termination-log"),
-			waiting:  &corev1.ContainerStateWaiting{Reason: "ContainerCreating"},
+			waiting:  &corev1.ContainerStateWaiting{Reason: waitReason},
 		})
 	}
 	return w
+}
+
+// all: init containers then app containers.
+func (w *worker) all() []*container {
+	return append(append([]*container(nil), w.inits...), w.ctrs...)
 }
 
 func (w *worker) update(pod *corev1.Pod) {
@@ -330,7 +351,7 @@ func (w *worker) run(ctx context.Context) {
 	defer resync.Stop()
 	retry := time.NewTimer(0)
 	defer retry.Stop()
-	exited := make(chan *container, len(w.ctrs))
+	exited := make(chan *container, len(w.ctrs)+len(w.inits))
 	var killTimer <-chan time.Time
 	volumes := map[string]string(nil)
 
@@ -354,7 +375,7 @@ func (w *worker) run(ctx context.Context) {
 
 		select {
 		case <-ctx.Done():
-			for _, c := range w.ctrs {
+			for _, c := range w.all() {
 				if c.proc != nil && c.terminated == nil {
 					c.proc.signal(syscall.SIGKILL)
 				}
@@ -375,14 +396,20 @@ func (w *worker) run(ctx context.Context) {
 					message: "Pod was active on the node longer than the specified deadline"}, &killTimer)
 			}
 		case <-killTimer:
-			for _, c := range w.ctrs {
+			for _, c := range w.all() {
 				if c.proc != nil && c.terminated == nil {
 					c.proc.signal(syscall.SIGKILL)
 				}
 			}
 		case c := <-exited:
 			if w.containerExited(ctx, c) {
-				retry.Reset(time.Second)
+				// back-off for restarts (1 s doubling, capped at 60 s; kubelet starts at 10 s), none for init steps
+				d := time.Duration(0)
+				if c.restarts > 0 && c.terminated == nil {
+					d = time.Second << min(int(c.restarts)-1, 6)
+					d = min(d, 60*time.Second)
+				}
+				retry.Reset(d)
 			}
 		case <-resync.C:
 			if volumes != nil && !w.final {
@@ -403,6 +430,31 @@ func (w *worker) run(ctx context.Context) {
 					continue
 				}
 				volumes = v
+			}
+			if !w.initDone {
+				// init containers one at a time, in order; the app containers wait (PodInitializing)
+				var next *container
+				for _, c := range w.inits {
+					if c.terminated == nil {
+						next = c
+						break
+					}
+				}
+				if next != nil {
+					if next.proc == nil {
+						if err := w.start(ctx, pod, next, volumes, exited); err != nil {
+							retry.Reset(3 * time.Second)
+						}
+					}
+					w.report(ctx)
+					continue
+				}
+				w.initDone = true
+				for _, c := range w.ctrs {
+					if c.waiting != nil && c.waiting.Reason == "PodInitializing" {
+						c.waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
+					}
+				}
 			}
 			pending := false
 			for _, c := range w.ctrs {
@@ -429,7 +481,7 @@ func (w *worker) beginKill(ctx context.Context, k killReq, killTimer *<-chan tim
 		w.reason, w.msg = k.reason, k.message
 	}
 	running := 0
-	for _, c := range w.ctrs {
+	for _, c := range w.all() {
 		if c.proc != nil && c.terminated == nil {
 			running++
 			if k.grace > 0 {
@@ -447,7 +499,7 @@ func (w *worker) beginKill(ctx context.Context, k killReq, killTimer *<-chan tim
 	if running == 0 {
 		// never started: the containers end without running
 		now := nowSec()
-		for _, c := range w.ctrs {
+		for _, c := range w.all() {
 			if c.terminated == nil {
 				c.waiting = nil
 				c.terminated = &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "ContainerStatusUnknown",
@@ -561,8 +613,18 @@ func (w *worker) containerExited(ctx context.Context, c *container) bool {
 		w.report(ctx)
 		return true // run() restarts it after a short back-off
 	}
+	if c.init && w.killing == nil {
+		c.terminated = t
+		if code == 0 {
+			w.report(ctx)
+			return true // next init container, or the app containers
+		}
+		// a failed init container with restartPolicy Never fails the pod; the app containers never start
+		w.finish(ctx)
+		return false
+	}
 	c.terminated = t
-	for _, o := range w.ctrs {
+	for _, o := range w.all() {
 		switch {
 		case o.terminated != nil:
 			continue
@@ -783,9 +845,10 @@ func (w *worker) buildStatus(base corev1.PodStatus) corev1.PodStatus {
 	st.PodIPs = []corev1.PodIP{{IP: "127.0.0.1"}}
 	st.StartTime = &w.startTime
 	st.ContainerStatuses = nil
+	st.InitContainerStatuses = nil
 	allRunning := true
 	anyRunning := false
-	for _, c := range w.ctrs {
+	for _, c := range w.all() {
 		cs := corev1.ContainerStatus{
 			Name: c.spec.Name, Image: c.spec.Image, ImageID: "krdc-process://" + c.spec.Image,
 			RestartCount: c.restarts, Started: ptr.To(false),
@@ -797,17 +860,23 @@ func (w *worker) buildStatus(base corev1.PodStatus) corev1.PodStatus {
 		case c.terminated != nil:
 			cs.State.Terminated = c.terminated
 			cs.ContainerID = c.terminated.ContainerID
-			allRunning = false
 		case c.proc != nil:
 			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: c.startedAt}
 			cs.ContainerID = containerID(w.pod.UID, c)
-			cs.Ready, cs.Started = true, ptr.To(true)
-			anyRunning = true
+			cs.Ready, cs.Started = !c.init, ptr.To(true)
 		default:
 			cs.State.Waiting = c.waiting
 			if cs.State.Waiting == nil {
 				cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
 			}
+		}
+		if c.init {
+			st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
+			continue
+		}
+		if c.proc != nil {
+			anyRunning = true
+		} else {
 			allRunning = false
 		}
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
@@ -833,9 +902,13 @@ func (w *worker) buildStatus(base corev1.PodStatus) corev1.PodStatus {
 	if w.final {
 		sandbox = corev1.ConditionFalse
 	}
+	initialized := corev1.ConditionTrue
+	if !w.initDone {
+		initialized = corev1.ConditionFalse
+	}
 	mine := []corev1.PodCondition{
 		{Type: corev1.PodReadyToStartContainers, Status: sandbox},
-		{Type: corev1.PodInitialized, Status: corev1.ConditionTrue},
+		{Type: corev1.PodInitialized, Status: initialized},
 		{Type: corev1.PodReady, Status: ready, Reason: readyReason},
 		{Type: corev1.ContainersReady, Status: ready, Reason: readyReason},
 		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue},
