@@ -9,8 +9,13 @@
 #include <iostream>
 #include <thread>
 
+#include "krdc/auth/authorize.h"
+#include "krdc/auth/open_session.h"
+#include "krdc/auth/step_targets.h"
+#include "krdc/cli/executor_factory.h"
 #include "krdc/cli/terminal.h"
-#include "krdc/exec/process/process_executor.h"
+#include "krdc/config/config.h"
+#include "krdc/config/hub_settings.h"
 #include "krdc/exec/selection.h"
 #include "krdc/runner/runner.h"
 #include "krdc/util/errors.h"
@@ -18,7 +23,9 @@
 #include "krdc/version.h"
 #include "krdc/workflow/loader.h"
 #include "krdc/workflow/params.h"
+#include "krdc/workflow/template.h"
 #include "krdc/workflow/yaml_reader.h"
+#include "krdc/workflow/yaml_writer.h"
 
 namespace krdc::cli {
 
@@ -31,33 +38,40 @@ std::string local_user() {
   return std::to_string(getuid());
 }
 
-// A dry run shows what each step would execute; references to upstream outputs stay as
-// written because those values do not exist yet.
-int dry_run(const workflow::Workflow& wf, const std::string& local_cluster, const GlobalOptions& global) {
+// A dry run asks each step's executor what it would do (argv, Job manifest) without doing
+// it; references to upstream outputs stay as written because those values do not exist yet.
+int dry_run(const workflow::Workflow& wf, const exec::ExecutorSet& executors, const std::string& local_cluster,
+            const GlobalOptions& global) {
   nlohmann::json plan = nlohmann::json::array();
   for (const auto& s : wf.steps) {
-    std::vector<std::string> argv = s.app.command;
+    exec::StepRequest req;
+    req.run_id = "dry-run";
+    req.workflow_name = wf.name;
+    req.step = &s;
+    // Workflow params are known now; upstream outputs are not, so they stay as written.
+    req.params = workflow::substitute(s.params, [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
+      if (ref.kind == workflow::Reference::Kind::kParam && wf.params.contains(ref.key)) return wf.params.at(ref.key);
+      return ref.text;
+    });
     try {
-      const auto args = workflow::render_args(s.app, s.params);
-      argv.insert(argv.end(), args.begin(), args.end());
+      req.args = workflow::render_args(s.app, req.params);
     } catch (const Error&) {
-      argv.push_back("<params resolved at run time>");
+      req.args = {"<params resolved at run time>"};
     }
-    plan.push_back({{"step", s.name},
-                    {"needs", s.needs},
-                    {"executor", exec::executor_kind(s, local_cluster)},
-                    {"cluster", s.cluster},
-                    {"dir", s.app.dir},
-                    {"argv", argv}});
+    const std::string kind = exec::executor_kind(s, local_cluster);
+    plan.push_back({{"step", s.name}, {"needs", s.needs}, {"executor", kind}, {"cluster", s.cluster},
+                    {"would", executors.get(kind).describe(req)}});
   }
   if (global.output == "json") {
     std::cout << plan.dump(2) << "\n";
-    return 0;
-  }
-  for (const auto& p : plan) {
-    std::string line;
-    for (const auto& a : p["argv"]) line += (line.empty() ? "" : " ") + nlohmann::json(a).get<std::string>();
-    std::cout << fmt::format("{} [{}] {}\n", p["step"].get<std::string>(), p["executor"].get<std::string>(), line);
+  } else if (global.output == "yaml") {
+    for (const auto& p : plan) std::cout << "---\n" << workflow::json_to_yaml(p);
+  } else {
+    for (const auto& p : plan) {
+      std::cout << fmt::format("{} [{}{}]\n", p["step"].get<std::string>(), p["executor"].get<std::string>(),
+                               p["cluster"].get<std::string>().empty() ? "" : " on " + p["cluster"].get<std::string>());
+      std::cout << workflow::json_to_yaml(p["would"]) << "\n";
+    }
   }
   return 0;
 }
@@ -69,21 +83,33 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   load.params = parse_param_overrides(args.params);
   const workflow::Workflow wf = workflow::load_workflow(args.file, load);
 
-  const std::string local_cluster;  // set from the cluster registry once clusters are configured
-  exec::ExecutorSet executors;
-  executors.add("process", std::make_unique<exec::ProcessExecutor>());
+  // Identity and authorisation come before anything runs: every step that needs a cluster
+  // gets its credential now (token exchange for remote clusters), or the run fails here,
+  // naming each refused step. Steps without a cluster need no hub at all.
+  const config::Env env = config::process_env();
+  const config::Config cfg = config::load_config(global.config_file, env);
+  const auto targets = auth::step_targets(wf, cfg, env);
+  ExecutorContext ctx{wf, global, args, cfg, env, auth::local_cluster(cfg, env), {}};
+  if (!targets.empty() && !args.dry_run) {
+    const auto settings = config::resolve_hub(
+        cfg, {global.hub, global.ca_file, wf.hub, config::non_interactive(global.non_interactive, env)}, env);
+    ctx.tokens = auth::authorize_steps(targets, auth::open_session(settings, env));
+  }
+  const std::string& local_cluster = ctx.local_cluster;
+  exec::ExecutorSet executors = make_executors(ctx);
   // Every step must have its executor before the first one starts.
   for (const auto& s : wf.steps) {
     const std::string kind = exec::executor_kind(s, local_cluster);
     if (!executors.has(kind)) {
-      throw workflow::invalid_at(s.mark, fmt::format("step \"{}\" needs cluster \"{}\", which is not configured", s.name,
-                                                     s.cluster),
-                                 "add it to spec.clusters or your krdc config, or remove `cluster:` to run locally");
+      throw workflow::invalid_at(s.mark, fmt::format("step \"{}\" needs the {} executor for cluster \"{}\", which is not available", s.name,
+                                                     kind, s.cluster),
+                                 "configure the cluster in spec.clusters or your krdc config, or remove `cluster:` to run locally");
     }
   }
-  if (args.dry_run) return dry_run(wf, local_cluster, global);
+  if (args.dry_run) return dry_run(wf, executors, local_cluster, global);
   if (args.check_only) {
-    std::cout << fmt::format("{}: {} steps checked; all runnable\n", args.file, wf.steps.size());
+    std::cout << fmt::format("{}: {} steps checked; {} need a cluster, all authorised\n", args.file, wf.steps.size(),
+                             targets.size());
     return 0;
   }
 

@@ -14,6 +14,7 @@
 #include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
 #include "krdc/util/errors.h"
+#include "krdc/workflow/yaml_writer.h"
 
 namespace krdc::workflow {
 
@@ -158,13 +159,7 @@ std::string app_to_yaml(const App& app) {
   if (!app.image.empty()) y << YAML::Key << "image" << YAML::Value << app.image;
   y << YAML::Key << "command" << YAML::Value << YAML::Flow << app.command;
   y << YAML::Key << "params" << YAML::Value << YAML::BeginSeq;
-  auto emit_json = [&](const nlohmann::json& v) {
-    if (v.is_string()) y << v.get<std::string>();
-    else if (v.is_boolean()) y << v.get<bool>();
-    else if (v.is_number_integer()) y << v.get<long long>();
-    else if (v.is_number()) y << v.get<double>();
-    else y << YAML::Null;
-  };
+  auto emit_json = [&](const nlohmann::json& v) { workflow::emit_json(y, v); };
   for (const auto& p : app.params) {
     y << YAML::BeginMap;
     y << YAML::Key << "name" << YAML::Value << p.name;

@@ -59,6 +59,9 @@ class Executor {
   // created, and returns kCancelled / kTimedOut. Throws krdc::Error only when the step could
   // not be attempted at all (e.g. cluster unreachable after retries).
   virtual StepResult run(const StepRequest& request, StepObserver& observer, const CancelToken& cancel) = 0;
+  // What run() would do, without doing it (`krdc run --dry-run`): e.g. the argv and directory
+  // for a process, the Job manifest for a cluster. Must not contact any server.
+  virtual nlohmann::json describe(const StepRequest& request) const = 0;
   // Last resort on a second Ctrl-C: stop what can be stopped at once, and describe what
   // may be left behind (e.g. Jobs not yet deleted). Must not block.
   virtual std::vector<std::string> emergency_stop() { return {}; }

@@ -105,6 +105,12 @@ StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, 
   return result;
 }
 
+nlohmann::json ProcessExecutor::describe(const StepRequest& req) const {
+  std::vector<std::string> argv = req.step->app.command;
+  argv.insert(argv.end(), req.args.begin(), req.args.end());
+  return {{"argv", argv}, {"cwd", req.step->app.dir}, {"env", req.step->env}};
+}
+
 std::vector<std::string> ProcessExecutor::emergency_stop() {
   std::lock_guard lock(mu_);
   for (int pgid : live_groups_) kill(-pgid, SIGKILL);

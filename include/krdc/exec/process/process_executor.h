@@ -14,6 +14,7 @@ class ProcessExecutor : public Executor {
   std::string name() const override { return "process"; }
   StepResult run(const StepRequest& request, StepObserver& observer, const CancelToken& cancel) override;
   std::vector<std::string> emergency_stop() override;
+  nlohmann::json describe(const StepRequest& request) const override;
 
  private:
   std::mutex mu_;
