@@ -37,11 +37,18 @@ planes_arg() {
 # Pid files hold the pid only (the top-level tests/testbed/down parses them too). A pid counts as ours only
 # if its command line mentions the state dir (every process started here gets it in its arguments), so a
 # recycled pid of an unrelated process is never signalled.
+# alive PID: exists and is not a zombie (a dead child whose parent has not reaped it yet is gone for us)
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local st
+  st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n $st && $st != Z && $st != X ]]
+}
 pid_of() { local f=$1 pid; [[ -s $f ]] || return 1; pid=$(head -c 32 "$f" | tr -dc 0-9); [[ -n $pid ]] && echo "$pid"; }
 pid_alive() {
   local pid
   pid=$(pid_of "$1") || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
+  alive "$pid" || return 1
   tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$STATE"
 }
 
@@ -53,15 +60,15 @@ stop_pidfile() {
     pid=$(pid_of "$f")
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < grace * 10; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
+      alive "$pid" || break
       sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
       log "pid $pid ($(basename "$f")) ignored SIGTERM for ${grace}s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
-      for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
     fi
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
       log "ERROR: pid $pid ($(basename "$f")) survived SIGKILL"
       return 1
     fi
