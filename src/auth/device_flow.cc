@@ -21,7 +21,9 @@ void default_sleep(std::chrono::seconds d, const std::function<bool()>& cancelle
 TokenSet run_device_flow(Hub& hub, const DeviceFlowOptions& options) {
   DeviceAuthorization device = hub.start_device_authorization(options.scope);
   if (options.on_prompt) options.on_prompt(device);
-  const auto deadline = std::chrono::steady_clock::now() + device.expires_in;
+  // Our own deadline is a backstop for a hub that never says expired_token; the grace lets the
+  // hub's own answer (the authoritative one) arrive first.
+  const auto deadline = std::chrono::steady_clock::now() + device.expires_in + std::chrono::seconds(10);
   auto interval = std::max(device.interval, std::chrono::seconds(1));
   const auto minutes = std::max<long long>(1, device.expires_in.count() / 60);
   for (;;) {
