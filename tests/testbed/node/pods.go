@@ -84,7 +84,7 @@ func (m *manager) dispatch(ctx context.Context, pod *corev1.Pod) {
 		case terminal:
 			m.mu.Unlock()
 			if pod.DeletionTimestamp != nil {
-				go m.finalDelete(ctx, pod)
+				go func() { _ = m.finalDelete(ctx, pod) }()
 			}
 			return
 		case podWasStarted(pod):
@@ -159,14 +159,20 @@ func (m *manager) shutdown() {
 	}
 }
 
-func (m *manager) finalDelete(ctx context.Context, pod *corev1.Pod) {
-	err := m.cs.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+func (m *manager) finalDelete(ctx context.Context, pod *corev1.Pod) error {
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := m.cs.CoreV1().Pods(pod.Namespace).Delete(c, pod.Name, metav1.DeleteOptions{
 		GracePeriodSeconds: ptr.To(int64(0)),
 		Preconditions:      &metav1.Preconditions{UID: &pod.UID},
 	})
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) && ctx.Err() == nil {
-		log.Printf("delete %s/%s: %v", pod.Namespace, pod.Name, err)
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		if ctx.Err() == nil {
+			log.Printf("delete %s/%s: %v (will retry)", pod.Namespace, pod.Name, err)
+		}
+		return err
 	}
+	return nil
 }
 
 func (m *manager) reportLost(ctx context.Context, pod *corev1.Pod) {
@@ -188,7 +194,7 @@ func (m *manager) reportLost(ctx context.Context, pod *corev1.Pod) {
 		log.Printf("report lost pod %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
 	if pod.DeletionTimestamp != nil {
-		m.finalDelete(ctx, pod)
+		_ = m.finalDelete(ctx, pod)
 	}
 }
 
@@ -244,6 +250,7 @@ type worker struct {
 	killing     *killReq
 	deleted     bool
 	posted      *corev1.Pod // the pod as returned by our last status write
+	dirty       bool        // the last status write failed
 }
 
 // rvNewer compares resourceVersions numerically (they are etcd revisions; fine for a test agent).
@@ -349,6 +356,9 @@ func (w *worker) run(ctx context.Context) {
 	}
 	resync := time.NewTicker(volumeResyncPeriod)
 	defer resync.Stop()
+	// a status write that failed (API server restarting) is retried until it lands
+	statusRetry := time.NewTicker(2 * time.Second)
+	defer statusRetry.Stop()
 	retry := time.NewTimer(0)
 	defer retry.Stop()
 	exited := make(chan *container, len(w.ctrs)+len(w.inits))
@@ -364,11 +374,15 @@ func (w *worker) run(ctx context.Context) {
 			}
 			w.beginKill(ctx, killReq{grace: grace}, &killTimer)
 		}
-		if w.final {
-			if pod.DeletionTimestamp != nil || w.deleted {
-				if !w.deleted {
-					w.m.finalDelete(ctx, pod)
-				}
+		if w.final && w.deleted {
+			return
+		}
+		if w.final && pod.DeletionTimestamp != nil {
+			// the final status must land before the pod goes; both are retried while the API is away
+			if w.dirty {
+				w.report(ctx)
+			}
+			if !w.dirty && w.m.finalDelete(ctx, pod) == nil {
 				return
 			}
 		}
@@ -410,6 +424,10 @@ func (w *worker) run(ctx context.Context) {
 					d = min(d, 60*time.Second)
 				}
 				retry.Reset(d)
+			}
+		case <-statusRetry.C:
+			if w.dirty {
+				w.report(ctx)
 			}
 		case <-resync.C:
 			if volumes != nil && !w.final {
@@ -945,11 +963,17 @@ func (w *worker) report(ctx context.Context) {
 	w.mu.Unlock()
 	st := w.buildStatus(base)
 	if equality.Semantic.DeepEqual(st, base) {
+		w.dirty = false
 		return // nothing new: no write
 	}
-	if err := w.postStatus(ctx, st); err != nil && ctx.Err() == nil {
-		w.logf("status: %v", err)
+	if err := w.postStatus(ctx, st); err != nil {
+		w.dirty = true
+		if ctx.Err() == nil {
+			w.logf("status: %v (will retry)", err)
+		}
+		return
 	}
+	w.dirty = false
 }
 
 // postStatus writes status; on conflict it refetches and retries. A pod the server already holds as finished
