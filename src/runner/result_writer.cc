@@ -58,23 +58,48 @@ ResultWriter::ResultWriter(std::string path) : path_(std::move(path)) {
     }
     if (last != '\n') write_all(fd_, "\n", path_);
   }
+  flush_thread_ = std::thread([this] { flusher(); });
 }
 
 ResultWriter::~ResultWriter() {
-  if (fd_ >= 0) {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  flush_thread_.join();
+  fdatasync(fd_);
+  close(fd_);
+}
+
+void ResultWriter::flusher() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait(lock, [this] { return dirty_ || stop_; });
+    if (stop_) return;
+    // Let more records arrive, then one sync covers them all.
+    cv_.wait_for(lock, kSyncWindow, [this] { return stop_; });
+    dirty_ = false;
+    lock.unlock();
     fdatasync(fd_);
-    close(fd_);
+    lock.lock();
   }
 }
 
-void ResultWriter::append(nlohmann::json record, bool durable) {
+void ResultWriter::append(nlohmann::json record, Sync sync) {
   if (!record.contains("time")) record["time"] = now_rfc3339();
   // replace: app output may hold invalid UTF-8; a record must never fail to serialise.
   std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   write_all(fd_, line, path_);
-  if (durable) fdatasync(fd_);
+  if (sync == Sync::kNow) {
+    lock.unlock();
+    fdatasync(fd_);
+  } else if (sync == Sync::kSoon && !dirty_) {
+    dirty_ = true;
+    cv_.notify_all();
+  }
 }
 
 }  // namespace krdc::runner

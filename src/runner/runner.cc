@@ -153,7 +153,7 @@ struct Runner::Impl {
     rec["status"] = "failed";
     rec["reason"] = reason;
     rec["attempts"] = 0;
-    r.results_.append(std::move(rec), true);
+    r.results_.append(std::move(rec), ResultWriter::Sync::kSoon);
     r.status_.step_finished(step(i).name, "failed", 0, reason);
     ++summary.failed;
     after_failure(i);
@@ -184,7 +184,7 @@ struct Runner::Impl {
         auto rec = base_record(i, "end");
         rec.update({{"status", "succeeded"}, {"resumed", true}, {"inputsDigest", digest}, {"outputs", *previous},
                     {"args", args}, {"attempts", 0}});
-        r.results_.append(std::move(rec), true);
+        r.results_.append(std::move(rec), ResultWriter::Sync::kSoon);
         r.status_.step_finished(s.name, "succeeded", 0, "reused from the resumed run");
         ++summary.succeeded;
         for (size_t d : plan.finish(i, true)) (void)d;
@@ -294,7 +294,7 @@ struct Runner::Impl {
       detail += fmt::format(" · log: {}", c.log_file.string());
       excerpt = last_lines(rec["logTail"].get<std::string>(), 5);
     }
-    r.results_.append(std::move(rec), true);
+    r.results_.append(std::move(rec), ResultWriter::Sync::kSoon);
     r.status_.step_finished(s.name, exec::to_string(c.result.status), c.seconds, detail, excerpt);
     if (ok) {
       outputs[i] = c.result.outputs;
@@ -315,7 +315,7 @@ struct Runner::Impl {
                              {"workflow", r.wf_.name},  {"file", r.wf_.file},        {"digest", r.wf_.digest},
                              {"params", r.wf_.params},  {"steps", r.wf_.steps.size()}, {"jobs", r.options_.jobs}};
     header.update(r.options_.header);
-    r.results_.append(std::move(header), true);
+    r.results_.append(std::move(header), ResultWriter::Sync::kSoon);
     r.status_.run_started(r.wf_.name, r.options_.run_id, r.results_.path());
 
     std::vector<size_t> queue;  // ready but waiting for a free slot
@@ -354,7 +354,7 @@ struct Runner::Impl {
                        {"failed", summary.failed},
                        {"skipped", summary.skipped},
                        {"cancelled", summary.cancelled}},
-                      true);
+                      ResultWriter::Sync::kNow);
     r.status_.run_finished(summary.status, seconds);
     return summary;
   }

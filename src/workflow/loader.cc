@@ -62,7 +62,11 @@ Defaults parse_defaults(const YamlReader& r, const YAML::Node& node) {
   return d;
 }
 
-Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, const std::string& base_dir) {
+// Descriptors already read in this load, by path: large workflows reuse a few apps many times.
+using AppCache = std::map<std::string, App>;
+
+Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, const std::string& base_dir,
+                AppCache& apps) {
   // Name the step in every complaint, even about its other keys.
   const std::string label =
       node.IsMap() && node["name"] && node["name"].IsScalar() ? fmt::format("step \"{}\"", node["name"].Scalar()) : "step";
@@ -83,7 +87,9 @@ Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, 
   if (app.IsScalar()) {
     fs::path p = app.Scalar();
     if (p.is_relative()) p = fs::path(base_dir) / p;
-    s.app = load_app_descriptor(p.string(), r.mark(app));
+    auto cached = apps.find(p.string());
+    if (cached == apps.end()) cached = apps.emplace(p.string(), load_app_descriptor(p.string(), r.mark(app))).first;
+    s.app = cached->second;
   } else if (app.IsMap()) {
     s.app = parse_app_spec(r, app, what + " app", base_dir, true);
     if (s.app.name.empty()) s.app.name = s.name;
@@ -195,7 +201,8 @@ Workflow load_workflow_text(const std::string& text, const std::string& file, co
     throw invalid_at(r.mark(spec["steps"] ? spec["steps"] : spec), "spec.steps must be a non-empty list of steps");
   }
   wf.steps.reserve(spec["steps"].size());
-  for (const auto& node : spec["steps"]) wf.steps.push_back(parse_step(r, node, defaults, wf.dir));
+  AppCache apps;
+  for (const auto& node : spec["steps"]) wf.steps.push_back(parse_step(r, node, defaults, wf.dir, apps));
   validate_workflow(wf);
   return wf;
 }

@@ -21,7 +21,7 @@ TEST_CASE("records are appended after existing content, never truncating it") {
   const auto path = dir.write("r.jsonl", "{\"type\":\"run\",\"run\":\"old\"}\n");
   {
     ResultWriter w(path);
-    w.append({{"type", "run"}, {"run", "new"}}, true);
+    w.append({{"type", "run"}, {"run", "new"}}, ResultWriter::Sync::kNow);
   }
   const auto file = read_result_file(path);
   REQUIRE(file.records.size() == 2);
