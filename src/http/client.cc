@@ -287,7 +287,20 @@ struct Client::Impl {
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // never carry a bearer to another host
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!options.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options.ca_file.c_str());
+    if (!options.ca_pem.empty()) {
+      curl_blob ca{const_cast<char*>(options.ca_pem.data()), options.ca_pem.size(), CURL_BLOB_NOCOPY};
+      curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+    } else if (!options.ca_file.empty()) {
+      curl_easy_setopt(h, CURLOPT_CAINFO, options.ca_file.c_str());
+    }
+    if (!options.client_cert_pem.empty()) {
+      curl_blob cert{const_cast<char*>(options.client_cert_pem.data()), options.client_cert_pem.size(), CURL_BLOB_NOCOPY};
+      curl_blob key{const_cast<char*>(options.client_key_pem.data()), options.client_key_pem.size(), CURL_BLOB_NOCOPY};
+      curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+      curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+      curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+      curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+    }
     curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));

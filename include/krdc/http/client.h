@@ -58,6 +58,11 @@ struct Response {
 
 struct ClientOptions {
   std::string ca_file;  // extra/custom CA bundle (PEM); empty = system trust store. TLS is always verified.
+  // In-memory PEMs (kubeconfig *-data fields): a CA bundle used instead of ca_file, and a TLS
+  // client certificate + key. Kept in memory so key material never lands in a temp file.
+  std::string ca_pem;
+  std::string client_cert_pem;
+  std::string client_key_pem;
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds total_timeout{60'000};  // per attempt, for request()
   int max_retries = 4;                              // retries after the first attempt
