@@ -1,0 +1,77 @@
+#pragma once
+// A small Kubernetes REST client over the shared HTTP client (kubectl-equivalent calls):
+// create, get, list, delete (propagationPolicy=Background), and streams for watch and
+// pods/log. Paths are API paths ("/apis/batch/v1/namespaces/alice/jobs").
+//
+// Failure rules (design §6): connection errors, 429 (Retry-After) and 5xx are retried with
+// jittered backoff by http::Client; a 401 invalidates the TokenSource and the call is made once
+// more with a fresh token (a second 401 is an AuthError); every other non-2xx answer becomes an
+// ApiError carrying the API server's Status message. 409 is the caller's to reconcile (e.g.
+// create of a fixed name that a retried POST already made).
+//
+// Thread-safe: short calls borrow an http::Client from a small pool (connections and TLS
+// sessions are reused across calls); each stream gets its own Client so a watch never blocks
+// other calls.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "krdc/http/client.h"
+#include "krdc/kube/api_error.h"
+#include "krdc/kube/cluster.h"
+
+namespace krdc::kube {
+
+// Percent-encodes a query value (label selectors carry '=', ',', '/').
+std::string query_escape(std::string_view value);
+
+struct ApiClientOptions {
+  http::ClientOptions http;  // timeouts, retries, -v log; CA and client cert are taken from the cluster
+};
+
+class ApiClient {
+ public:
+  ApiClient(ClusterAccess cluster, ApiClientOptions options = {});
+  ~ApiClient();
+  ApiClient(const ApiClient&) = delete;
+  ApiClient& operator=(const ApiClient&) = delete;
+
+  const ClusterAccess& cluster() const { return cluster_; }
+
+  // POST `path` with a JSON body; returns the created object. Throws ApiError (409 included).
+  nlohmann::json create(const std::string& path, const nlohmann::json& object);
+  // GET; throws ApiError (404 included).
+  nlohmann::json get(const std::string& path);
+  // DELETE with propagationPolicy=Background (dependents such as a Job's Pods are removed by
+  // the garbage collector). Returns false when the object was already gone (404).
+  bool remove(const std::string& path, std::optional<long> grace_period_seconds = std::nullopt);
+
+  // A long response (watch, follow logs) handed over in chunks; `stop` is checked about once
+  // a second and ends the transfer with http::CancelledError. Non-2xx → ApiError (after the
+  // 401-once rule). Returns normally when the server ends the response.
+  void stream(const std::string& path_and_query, const http::Client::ChunkFn& on_chunk,
+              const std::atomic<bool>& stop);
+
+  // Any call: returns the response for 2xx, throws ApiError otherwise.
+  http::Response call(const std::string& method, const std::string& path_and_query, const std::string& body = {});
+
+  // Counters for benchmarks and tests.
+  long requests() const { return requests_.load(); }
+
+ private:
+  http::ClientOptions client_options() const;
+  http::Headers headers(bool with_body);
+  std::string describe(const std::string& method, const std::string& path) const;
+
+  ClusterAccess cluster_;
+  ApiClientOptions options_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<http::Client>> pool_;
+  std::atomic<long> requests_{0};
+};
+
+}  // namespace krdc::kube

@@ -1,0 +1,158 @@
+#include "krdc/kube/api_client.h"
+
+#include <fmt/format.h>
+
+namespace krdc::kube {
+
+std::string query_escape(std::string_view value) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// A pooled client goes back to the pool when the call ends, whatever way it ends.
+class Lease {
+ public:
+  Lease(std::mutex& mu, std::vector<std::unique_ptr<http::Client>>& pool, const http::ClientOptions& options)
+      : mu_(mu), pool_(pool) {
+    std::lock_guard lock(mu_);
+    if (!pool_.empty()) {
+      client_ = std::move(pool_.back());
+      pool_.pop_back();
+    }
+    if (!client_) client_ = std::make_unique<http::Client>(options);
+  }
+  ~Lease() {
+    std::lock_guard lock(mu_);
+    if (pool_.size() < 8) pool_.push_back(std::move(client_));
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  http::Client& operator*() { return *client_; }
+
+ private:
+  std::mutex& mu_;
+  std::vector<std::unique_ptr<http::Client>>& pool_;
+  std::unique_ptr<http::Client> client_;
+};
+
+// "/apis/batch/v1/namespaces/alice/jobs/x?watch=1" → "jobs/x in alice": short, no query (which
+// may carry selectors but never secrets; kept out anyway to keep messages one line).
+std::string short_path(const std::string& path) {
+  std::string p = path.substr(0, path.find('?'));
+  const std::string marker = "/namespaces/";
+  auto at = p.find(marker);
+  if (at == std::string::npos) return p;
+  std::string rest = p.substr(at + marker.size());
+  auto slash = rest.find('/');
+  if (slash == std::string::npos) return "namespace " + rest;
+  return fmt::format("{} in {}", rest.substr(slash + 1), rest.substr(0, slash));
+}
+
+}  // namespace
+
+ApiClient::ApiClient(ClusterAccess cluster, ApiClientOptions options)
+    : cluster_(std::move(cluster)), options_(std::move(options)) {
+  while (!cluster_.server.empty() && cluster_.server.back() == '/') cluster_.server.pop_back();
+}
+
+ApiClient::~ApiClient() = default;
+
+http::ClientOptions ApiClient::client_options() const {
+  http::ClientOptions o = options_.http;
+  o.ca_file = cluster_.ca_file;
+  o.ca_pem = cluster_.ca_pem;
+  o.client_cert_pem = cluster_.client_cert_pem;
+  o.client_key_pem = cluster_.client_key_pem;
+  return o;
+}
+
+http::Headers ApiClient::headers(bool with_body) {
+  http::Headers h{{"Accept", "application/json"}};
+  if (with_body) h.emplace_back("Content-Type", "application/json");
+  if (cluster_.tokens) h.emplace_back("Authorization", "Bearer " + cluster_.tokens->token());
+  return h;
+}
+
+std::string ApiClient::describe(const std::string& method, const std::string& path) const {
+  return fmt::format("{} {} on {}", method, short_path(path), cluster_.name.empty() ? cluster_.server : cluster_.name);
+}
+
+http::Response ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
+  Lease client(pool_mu_, pool_, client_options());
+  for (int attempt = 0;; ++attempt) {
+    http::Request req;
+    req.method = method;
+    req.url = cluster_.server + path;
+    req.headers = headers(!body.empty());
+    req.body = body;
+    ++requests_;
+    http::Response resp = (*client).request(req);
+    if (resp.status == 401 && attempt == 0 && cluster_.tokens) {
+      // The token expired or was revoked under us: ask the source for a fresh one, once.
+      cluster_.tokens->invalidate();
+      continue;
+    }
+    if (!resp.ok()) {
+      auto err = api_error(describe(method, path), resp.status, resp.body);
+      if (resp.status == 401) throw AuthError(err.what(), err.hint());
+      throw err;
+    }
+    return resp;
+  }
+}
+
+nlohmann::json ApiClient::create(const std::string& path, const nlohmann::json& object) {
+  auto resp = call("POST", path, object.dump());
+  return nlohmann::json::parse(resp.body);
+}
+
+nlohmann::json ApiClient::get(const std::string& path) { return nlohmann::json::parse(call("GET", path).body); }
+
+bool ApiClient::remove(const std::string& path, std::optional<long> grace_period_seconds) {
+  nlohmann::json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
+  if (grace_period_seconds) opts["gracePeriodSeconds"] = *grace_period_seconds;
+  try {
+    call("DELETE", path, opts.dump());
+    return true;
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return false;
+    throw;
+  }
+}
+
+void ApiClient::stream(const std::string& path, const http::Client::ChunkFn& on_chunk, const std::atomic<bool>& stop) {
+  http::ClientOptions o = client_options();
+  o.cancelled = [&stop] { return stop.load(); };
+  http::Client client(o);
+  for (int attempt = 0;; ++attempt) {
+    http::Request req;
+    req.url = cluster_.server + path;
+    req.headers = headers(false);
+    ++requests_;
+    http::Response resp = client.stream(req, on_chunk);
+    if (resp.status == 401 && attempt == 0 && cluster_.tokens) {
+      cluster_.tokens->invalidate();
+      continue;
+    }
+    if (!resp.ok()) {
+      auto err = api_error(describe("GET", path), resp.status, resp.body);
+      if (resp.status == 401) throw AuthError(err.what(), err.hint());
+      throw err;
+    }
+    return;
+  }
+}
+
+}  // namespace krdc::kube

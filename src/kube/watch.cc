@@ -1,0 +1,186 @@
+#include "krdc/kube/watch.h"
+
+#include <fmt/format.h>
+
+#include <random>
+#include <thread>
+
+namespace krdc::kube {
+
+std::optional<WatchEvent> decode_watch_event(std::string_view line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+  if (line.empty()) return std::nullopt;
+  auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("type") || !json["type"].is_string() || !json.contains("object") ||
+      !json["object"].is_object()) {
+    throw UnreachableError(fmt::format("watch stream: not an event: {}", std::string(line.substr(0, 120))));
+  }
+  return WatchEvent{json["type"].get<std::string>(), std::move(json["object"])};
+}
+
+bool LineBuffer::feed(std::string_view chunk, const std::function<bool(std::string_view)>& on_line) {
+  buffer_.append(chunk);
+  size_t start = 0;
+  for (size_t nl = buffer_.find('\n'); nl != std::string::npos; nl = buffer_.find('\n', start)) {
+    const bool go_on = on_line(std::string_view(buffer_).substr(start, nl - start));
+    start = nl + 1;
+    if (!go_on) {
+      buffer_.erase(0, start);
+      return false;
+    }
+  }
+  buffer_.erase(0, start);
+  return true;
+}
+
+namespace {
+
+std::string uid_of(const nlohmann::json& object) {
+  const auto& md = object.value("metadata", nlohmann::json::object());
+  return md.value("uid", md.value("name", ""));
+}
+
+std::string rv_of(const nlohmann::json& object) {
+  const auto& md = object.value("metadata", nlohmann::json::object());
+  return md.value("resourceVersion", "");
+}
+
+bool sleep_unless(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    if (stop) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50),
+                                                                              until - std::chrono::steady_clock::now()));
+  }
+  return !stop;
+}
+
+}  // namespace
+
+ListWatch::ListWatch(ApiClient& api, ListWatchOptions options, Handler on_event, Health on_health)
+    : api_(api), options_(std::move(options)), on_event_(std::move(on_event)), on_health_(std::move(on_health)) {}
+
+ListWatchStats ListWatch::stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+void ListWatch::deliver(const WatchEvent& event) {
+  const std::string uid = uid_of(event.object);
+  if (event.type == "DELETED") {
+    known_.erase(uid);
+  } else {
+    known_[uid] = event.object;
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.events;
+  }
+  on_event_(event);
+}
+
+void ListWatch::relist(const std::atomic<bool>&) {
+  std::string q = options_.path + "?limit=500";
+  if (!options_.label_selector.empty()) q += "&labelSelector=" + query_escape(options_.label_selector);
+  auto list = nlohmann::json::parse(api_.call("GET", q).body);
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.lists;
+    if (!resource_version_.empty()) ++stats_.relists;
+  }
+  // The list is the truth now: what we knew and it lacks was deleted while we were not watching.
+  std::map<std::string, nlohmann::json> before;
+  before.swap(known_);
+  for (auto& item : list.value("items", nlohmann::json::array())) {
+    const std::string uid = uid_of(item);
+    const bool had = before.erase(uid) > 0;
+    deliver({had ? "MODIFIED" : "ADDED", item});
+  }
+  for (auto& [uid, object] : before) deliver({"DELETED", object});
+  resource_version_ = list.value("metadata", nlohmann::json::object()).value("resourceVersion", "");
+  gone_ = false;
+}
+
+void ListWatch::watch_once(const std::atomic<bool>& stop) {
+  std::string q = fmt::format("{}?watch=1&allowWatchBookmarks=true&timeoutSeconds={}&resourceVersion={}", options_.path,
+                              options_.timeout_seconds, query_escape(resource_version_));
+  if (!options_.label_selector.empty()) q += "&labelSelector=" + query_escape(options_.label_selector);
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.watches;
+  }
+  LineBuffer lines;
+  bool healthy_told = false;
+  try {
+    api_.stream(
+        q,
+        [&](std::string_view chunk) {
+          if (!healthy_told && on_health_) on_health_(true, {});
+          healthy_told = true;
+          return lines.feed(chunk, [&](std::string_view line) {
+            auto event = decode_watch_event(line);
+            if (!event) return true;
+            if (event->type == "ERROR") {
+              // A Status inside the stream; 410 (Expired/Gone) means our resourceVersion is too old.
+              const long code = event->object.value("code", 0L);
+              if (code == 410) {
+                gone_ = true;
+                return false;
+              }
+              throw UnreachableError(fmt::format("watch {}: error event: {}", options_.path,
+                                                 event->object.value("message", std::string("(no message)"))));
+            }
+            const std::string rv = rv_of(event->object);
+            if (!rv.empty()) resource_version_ = rv;
+            if (event->type != "BOOKMARK") deliver(*event);
+            return !stop.load();
+          });
+        },
+        stop);
+  } catch (const ApiError& e) {
+    if (e.status() == 410) {
+      gone_ = true;
+      return;
+    }
+    throw;
+  }
+}
+
+void ListWatch::run(const std::atomic<bool>& stop) {
+  std::mt19937_64 rng{std::random_device{}()};
+  int failures = 0;
+  while (!stop) {
+    try {
+      if (gone_) {
+        relist(stop);
+        if (on_health_) on_health_(true, {});
+      }
+      watch_once(stop);
+      failures = 0;
+      if (!gone_ && !stop) {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.resumes;
+      }
+      continue;
+    } catch (const http::CancelledError&) {
+      return;
+    } catch (const AuthError&) {
+      throw;  // a credential that cannot be renewed: nothing to retry
+    } catch (const std::exception& e) {
+      if (stop) return;
+      if (on_health_) on_health_(false, e.what());
+      // Jittered backoff, so a restarting API server is not hammered by every watcher at once.
+      auto d = options_.backoff_base * (1LL << std::min(failures, 10));
+      d = std::min<std::chrono::milliseconds>(d, options_.backoff_max);
+      std::uniform_int_distribution<long long> jitter(d.count() / 2, d.count());
+      ++failures;
+      {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.resumes;
+      }
+      if (!sleep_unless(stop, std::chrono::milliseconds(jitter(rng)))) return;
+    }
+  }
+}
+
+}  // namespace krdc::kube
