@@ -1,0 +1,40 @@
+#pragma once
+// A step attempt as a batch/v1 Job (design §6): named deterministically from run + step +
+// attempt, labelled so one watch per namespace finds every Job and Pod of a run, and shaped so
+// krdc, not Kubernetes, owns retries and time limits.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "krdc/exec/executor.h"
+
+namespace krdc::exec::kube {
+
+inline constexpr const char* kRunLabel = "krdc/run";
+inline constexpr const char* kStepLabel = "krdc/step";
+inline constexpr const char* kWorkflowLabel = "krdc/workflow";
+inline constexpr const char* kContainerName = "step";
+inline constexpr const char* kTerminationLog = "/dev/termination-log";
+
+// A valid DNS-1123 label (≤ 63, [a-z0-9-], alphanumeric at both ends): a readable slug of the
+// step name followed by a short hash of (run, step, attempt), so names differ across runs,
+// steps and attempts even when slugs collide ("a_b" vs "a.b") or are cut.
+std::string job_name(const std::string& run_id, const std::string& step, int attempt);
+
+// A valid label value (≤ 63, [A-Za-z0-9-_.], alphanumeric at both ends): the text itself when
+// it already is one, else a slug with a short hash of the original (so two different values
+// never map to the same label).
+std::string label_value(const std::string& text);
+
+struct JobOptions {
+  std::string ns;
+  std::vector<std::string> image_pull_secrets;
+  long long ttl_seconds_after_finished = 86400;  // safety net: the cluster cleans up if we cannot
+  long long termination_grace_seconds = 5;       // SIGTERM → SIGKILL when deleted
+};
+
+// The Job for one attempt. The container runs the app's image with command = app.command and
+// args = the rendered params (argv, never a shell); KRDC_OUTPUTS points at the termination log.
+nlohmann::json render_job(const StepRequest& request, const JobOptions& options);
+
+}  // namespace krdc::exec::kube

@@ -1,0 +1,55 @@
+#pragma once
+// The kube executor (design §6): a step attempt becomes a batch/v1 Job on the local cluster
+// (or any cluster reached directly, e.g. `pull: shared`). Waiting is watch-driven through one
+// shared RunWatch per run; logs stream into the step's log file; outputs are the Pod's
+// termination message; cancel and deadline delete the Job and its Pods before returning.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "krdc/exec/executor.h"
+#include "krdc/exec/kube/job_manifest.h"
+#include "krdc/exec/kube/run_watch.h"
+#include "krdc/kube/api_client.h"
+
+namespace krdc::exec::kube {
+
+struct KubeExecutorOptions {
+  bool follow = false;                            // --follow: logs to the observer as they come
+  std::vector<std::string> image_pull_secrets;    // config imagePullSecrets
+  long long ttl_seconds_after_finished = 86400;
+  // How long the watches may be cut off (API server down) before waiting steps give up.
+  long long watch_outage_limit_ms = 180'000;
+  std::function<void(std::string_view)> log;      // -v diagnostics
+};
+
+class KubeExecutor : public Executor {
+ public:
+  // `api` may have no credentials for a dry run: describe() never contacts the server.
+  KubeExecutor(std::shared_ptr<krdc::kube::ApiClient> api, KubeExecutorOptions options);
+  ~KubeExecutor() override;
+
+  std::string name() const override { return "kube"; }
+  StepResult run(const StepRequest& request, StepObserver& observer, const CancelToken& cancel) override;
+  nlohmann::json describe(const StepRequest& request) const override;
+  std::vector<std::string> emergency_stop() override;
+
+  // The shared watch of a run (null before its first step); for tests and benchmarks.
+  RunWatch* watch_for(const std::string& run_id);
+
+ private:
+  JobOptions job_options(const StepRequest& request) const;
+  RunWatch& watch(const std::string& run_id);
+  std::string jobs_path() const;
+
+  std::shared_ptr<krdc::kube::ApiClient> api_;
+  KubeExecutorOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<RunWatch>> watches_;  // run id → its watches
+  std::set<std::string> live_jobs_;                            // created, not yet finished or deleted
+};
+
+}  // namespace krdc::exec::kube

@@ -1,0 +1,85 @@
+#include "krdc/exec/kube/log_follower.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace krdc::exec::kube {
+
+LogFollower::LogFollower(krdc::kube::ApiClient& api, std::string ns, std::string pod, std::string container,
+                         std::string file, Sink sink)
+    : api_(api),
+      path_(fmt::format("/api/v1/namespaces/{}/pods/{}/log?container={}&follow=true", ns, pod, container)),
+      file_(std::move(file)),
+      sink_(std::move(sink)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+LogFollower::~LogFollower() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+bool LogFollower::finish(long long ms) {
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return done_.load(); });
+  }
+  const bool ended = done_.load();
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  return ended;
+}
+
+std::string LogFollower::error() const {
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+void LogFollower::run() {
+  const int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  size_t have = 0;  // bytes in the file; a reconnect skips this many
+  // Bounded: a handful of reconnects, each after the stream broke; a normal end stops at once.
+  for (int attempt = 0; attempt < 8 && !stop_; ++attempt) {
+    size_t seen = 0;
+    try {
+      api_.stream(
+          path_,
+          [&](std::string_view chunk) {
+            if (seen + chunk.size() > have) {
+              const size_t skip = have > seen ? have - seen : 0;
+              std::string_view fresh = chunk.substr(skip);
+              if (fd >= 0) {
+                [[maybe_unused]] auto n = ::write(fd, fresh.data(), fresh.size());
+              }
+              if (sink_) sink_(fresh);
+              have += fresh.size();
+            }
+            seen += chunk.size();
+            return true;
+          },
+          stop_);
+      std::lock_guard lock(mu_);
+      error_.clear();
+      break;
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard lock(mu_);
+        error_ = e.what();
+      }
+      // Back off a little (stop-aware) before reconnecting.
+      for (int i = 0; i < 10 * (attempt + 1) && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  {
+    std::lock_guard lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+}
+
+}  // namespace krdc::exec::kube
