@@ -63,11 +63,14 @@ Config parse_config(const std::string& text, const std::string& file) {
       ClusterConfig c;
       c.name = kv.first.as<std::string>();
       const std::string what = fmt::format("cluster \"{}\"", c.name);
-      r.check_keys(kv.second, {"server", "audience", "namespace", "caFile"}, what);
+      r.check_keys(kv.second, {"server", "audience", "namespace", "caFile", "imagePullSecrets"}, what);
       if (kv.second["server"]) c.server = r.get_string(kv.second["server"], what + " server");
       if (kv.second["audience"]) c.audience = r.get_string(kv.second["audience"], what + " audience");
       if (kv.second["namespace"]) c.ns = r.get_string(kv.second["namespace"], what + " namespace");
       if (kv.second["caFile"]) c.ca_file = r.get_string(kv.second["caFile"], what + " caFile");
+      if (kv.second["imagePullSecrets"]) {
+        c.image_pull_secrets = r.get_string_list(kv.second["imagePullSecrets"], what + " imagePullSecrets");
+      }
       cfg.clusters[c.name] = c;
     }
   }

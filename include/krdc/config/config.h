@@ -10,11 +10,13 @@
 //   caFile: /etc/ssl/site-ca.pem                # CA bundle for hub and clusters
 //   localCluster: kisti                         # the cluster krdc runs Jobs in directly
 //   clusters:
-//     kisti: {server: https://k8s.kisti:6443, audience: krdc-kisti, namespace: alice, caFile: ...}
+//     kisti: {server: https://k8s.kisti:6443, audience: krdc-kisti, namespace: alice, caFile: ...,
+//             imagePullSecrets: [shared-registry]}
 //
 // Unknown keys are errors with file:line:column, so a typo never silently drops a setting.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "krdc/config/env.h"
 
@@ -34,6 +36,8 @@ struct ClusterConfig {
   std::string audience;   // the hub client whose audience this cluster's API server accepts
   std::string ns;         // namespace
   std::string ca_file;
+  // Secret names for Jobs on this cluster (e.g. `pull: shared` images in a private registry).
+  std::vector<std::string> image_pull_secrets;
 };
 
 struct Config {
