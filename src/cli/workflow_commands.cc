@@ -112,6 +112,9 @@ void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action)
   run->add_flag("--check", run_args->check_only, "Only check the workflow and every step's authorisation");
   run->add_flag("--follow", run_args->follow, "Stream step logs to the terminal");
   run->add_option("--kill-grace", run_args->kill_grace, "Time between SIGTERM and SIGKILL on cancel (default: 5s)");
+  run->add_option("--kubeconfig", run_args->kubeconfig,
+                  "Reach the local cluster through this kubeconfig (default: KUBECONFIG when no server is configured)");
+  run->add_option("--context", run_args->context, "Kubeconfig context for the local cluster (default: current-context)");
   run->footer(R"(Examples:
   krdc run workflows/hello.yaml
   krdc run wf.yaml -p year=2024 -j 4 --results out.jsonl

@@ -21,6 +21,8 @@ struct RunArgs {
   bool check_only = false;
   bool follow = false;
   std::string kill_grace = "5s";
+  std::string kubeconfig;  // --kubeconfig: reach the local cluster through this kubeconfig
+  std::string context;     // --context: that kubeconfig context (default: current-context)
 };
 
 int run_workflow(const RunArgs& args, const GlobalOptions& global);
