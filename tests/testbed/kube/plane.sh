@@ -50,6 +50,9 @@ plane_pki() {
   plane_leaf apiserver "/O=krdc testbed/CN=kube-apiserver-$PLANE" serverAuth \
     "IP:127.0.0.1,IP:$svc_ip,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   plane_leaf admin "/O=system:masters/CN=krdc-testbed-admin" clientAuth
+  # own identities for the controller manager and the node, so the audit log tells their requests from a test's
+  plane_leaf controller-manager "/O=system:masters/CN=krdc-testbed-controller-manager" clientAuth
+  plane_leaf node-client "/O=system:masters/CN=krdc-testbed-node-$PLANE" clientAuth
   plane_leaf apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
   plane_leaf node "/O=system:nodes/CN=system:node:$PLANE-node" serverAuth "IP:127.0.0.1,DNS:$PLANE-node,DNS:localhost"
   if [[ ! -s $P/pki/sa.key ]]; then
@@ -91,7 +94,15 @@ rules:
   resources: [{group: coordination.k8s.io, resources: [leases]}]
 - level: Metadata
 EOF
-  cat > "$P/admin.kubeconfig.tmp" <<EOF
+  write_kubeconfig admin admin
+  write_kubeconfig controller-manager controller-manager
+  write_kubeconfig node node-client
+}
+
+# write_kubeconfig NAME CERT: $P/NAME.kubeconfig for the client cert pki/CERT.{crt,key} (embedded; 0600)
+write_kubeconfig() {
+  local name=$1 cert=$2 f=$P/$1.kubeconfig
+  cat > "$f.tmp" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -100,17 +111,17 @@ clusters:
     server: $SERVER
     certificate-authority-data: $(base64 -w0 < "$STATE/pki/ca.crt")
 users:
-- name: $PLANE-admin
+- name: $PLANE-$name
   user:
-    client-certificate-data: $(base64 -w0 < "$P/pki/admin.crt")
-    client-key-data: $(base64 -w0 < "$P/pki/admin.key")
+    client-certificate-data: $(base64 -w0 < "$P/pki/$cert.crt")
+    client-key-data: $(base64 -w0 < "$P/pki/$cert.key")
 contexts:
 - name: $PLANE
-  context: {cluster: $PLANE, user: $PLANE-admin}
+  context: {cluster: $PLANE, user: $PLANE-$name}
 current-context: $PLANE
 EOF
-  chmod 0600 "$P/admin.kubeconfig.tmp"
-  mv "$P/admin.kubeconfig.tmp" "$P/admin.kubeconfig"
+  chmod 0600 "$f.tmp"
+  mv "$f.tmp" "$f"
 }
 
 start_etcd() {
@@ -153,8 +164,9 @@ start_kcm() {
   pid_alive "$P/controller-manager.pid" && return 0
   start_bg "$PLANE kube-controller-manager" "$P/controller-manager.pid" "$P/controller-manager.log" \
     "$K8S_BIN/kube-controller-manager" \
-    --kubeconfig="$P/admin.kubeconfig" \
-    --authentication-kubeconfig="$P/admin.kubeconfig" --authorization-kubeconfig="$P/admin.kubeconfig" \
+    --kubeconfig="$P/controller-manager.kubeconfig" \
+    --authentication-kubeconfig="$P/controller-manager.kubeconfig" \
+    --authorization-kubeconfig="$P/controller-manager.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$P/pki/kcm" \
     --leader-elect=false \
     --controllers=job-controller,cronjob-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,namespace-controller,ttl-after-finished-controller,pod-garbage-collector-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller \
@@ -168,7 +180,7 @@ kcm_healthy() { curl -fsSk --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" | 
 start_node() {
   pid_alive "$P/node.pid" && return 0
   start_bg "$PLANE process node" "$P/node.pid" "$P/node.log" "$NODE_BIN/krdc-node" \
-    --kubeconfig="$P/admin.kubeconfig" --node-name="$PLANE-node" --port="$NODE_PORT" \
+    --kubeconfig="$P/node.kubeconfig" --node-name="$PLANE-node" --port="$NODE_PORT" \
     --tls-cert-file="$P/pki/node.crt" --tls-private-key-file="$P/pki/node.key" --client-ca-file="$STATE/pki/ca.crt" \
     --root-dir="$P/node" --images="$REPO_ROOT/tests/testbed/images.yaml" --repo-root="$REPO_ROOT" \
     --service-port="$APISERVER_PORT" --kubelet-version="$K8S_VERSION"
