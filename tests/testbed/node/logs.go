@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -10,9 +11,13 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // serveLogs serves kubelet's /containerLogs API on 127.0.0.1 so `kubectl logs` (pods/log through the API
@@ -130,7 +135,7 @@ func parseLogQuery(r *http.Request) (logQuery, error) {
 func (m *manager) logSource(ns, pod, ctr string, previous bool) (path string, live func() bool, status int, err error) {
 	w := m.lookup(ns, pod)
 	if w == nil {
-		return "", nil, http.StatusNotFound, fmt.Errorf("pod %s/%s not found on this node", ns, pod)
+		return m.orphanLog(ns, pod, ctr, previous)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -288,4 +293,35 @@ func logTail(path string, lines, maxBytes int) string {
 		s = s[len(s)-maxBytes:]
 	}
 	return s
+}
+
+// orphanLog serves the log of a pod that finished before this agent started (its sandbox is still on disk):
+// logs of finished pods survive a restart of the node agent, as they survive a kubelet restart.
+func (m *manager) orphanLog(ns, pod, ctr string, previous bool) (string, func() bool, int, error) {
+	notFound := fmt.Errorf("pod %s/%s not found on this node", ns, pod)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := m.cs.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
+	if err != nil || p.Spec.NodeName != m.c.nodeName {
+		return "", nil, http.StatusNotFound, notFound
+	}
+	dir := filepath.Join(m.c.stateDir, "pods", string(p.UID), "containers", ctr)
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	var runs []int
+	for _, l := range logs {
+		if n, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(l), ".log")); err == nil {
+			runs = append(runs, n)
+		}
+	}
+	sort.Ints(runs)
+	if previous {
+		if len(runs) < 2 {
+			return "", nil, http.StatusBadRequest, fmt.Errorf("previous terminated container %q in pod %q not found", ctr, pod)
+		}
+		runs = runs[:len(runs)-1]
+	}
+	if len(runs) == 0 {
+		return "", nil, http.StatusNotFound, notFound
+	}
+	return filepath.Join(dir, fmt.Sprintf("%d.log", runs[len(runs)-1])), func() bool { return false }, 0, nil
 }

@@ -128,7 +128,10 @@ func (m *manager) removed(pod *corev1.Pod) {
 			<-w.done
 			_ = os.RemoveAll(w.dir)
 		}()
+		return
 	}
+	// a pod finished before this agent started: only its sandbox (logs) is left
+	_ = os.RemoveAll(filepath.Join(m.c.stateDir, "pods", string(pod.UID)))
 }
 
 func (m *manager) lookup(ns, name string) *worker {
