@@ -192,7 +192,7 @@ func (m *manager) reportLost(ctx context.Context, pod *corev1.Pod) {
 			c.Ready, c.Started = false, ptr.To(false)
 		}
 	}
-	w := &worker{m: m, pod: pod}
+	w := &worker{m: m, pod: pod, ns: pod.Namespace, name: pod.Name, uid: pod.UID}
 	if err := w.postStatus(ctx, *st); err != nil {
 		log.Printf("report lost pod %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
@@ -233,6 +233,8 @@ type killReq struct {
 
 // worker drives one pod: prepare volumes, start containers, report status, kill on deletion.
 type worker struct {
+	ns, name string // immutable copies (w.pod is swapped by the informer goroutine)
+	uid      types.UID
 	m        *manager
 	dir      string
 	mu       sync.Mutex
@@ -265,6 +267,7 @@ func rvNewer(a, b string) bool {
 
 func newWorker(m *manager, pod *corev1.Pod) *worker {
 	w := &worker{
+		ns: pod.Namespace, name: pod.Name, uid: pod.UID,
 		m: m, pod: pod.DeepCopy(),
 		dir:     filepath.Join(m.c.stateDir, "pods", string(pod.UID)),
 		updates: make(chan struct{}, 1),
@@ -333,7 +336,7 @@ func (w *worker) forceKill() {
 }
 
 func (w *worker) logf(f string, a ...interface{}) {
-	log.Printf("pod %s/%s: %s", w.pod.Namespace, w.pod.Name, fmt.Sprintf(f, a...))
+	log.Printf("pod %s/%s: %s", w.ns, w.name, fmt.Sprintf(f, a...))
 }
 
 func (w *worker) event(ctx context.Context, typ, reason, msg, field string) {
@@ -616,7 +619,7 @@ func (w *worker) containerExited(ctx context.Context, c *container) bool {
 		ExitCode:    int32(code),
 		StartedAt:   c.startedAt,
 		FinishedAt:  nowSec(),
-		ContainerID: containerID(w.pod.UID, c),
+		ContainerID: containerID(w.uid, c),
 		Reason:      "Completed",
 	}
 	if code != 0 {
@@ -883,7 +886,7 @@ func (w *worker) buildStatus(base corev1.PodStatus) corev1.PodStatus {
 			cs.ContainerID = c.terminated.ContainerID
 		case c.proc != nil:
 			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: c.startedAt}
-			cs.ContainerID = containerID(w.pod.UID, c)
+			cs.ContainerID = containerID(w.uid, c)
 			cs.Ready, cs.Started = !c.init, ptr.To(true)
 		default:
 			cs.State.Waiting = c.waiting
@@ -982,12 +985,13 @@ func (w *worker) report(ctx context.Context) {
 // postStatus writes status; on conflict it refetches and retries. A pod the server already holds as finished
 // is never moved back.
 func (w *worker) postStatus(ctx context.Context, st corev1.PodStatus) error {
-	pods := w.m.cs.CoreV1().Pods(w.pod.Namespace)
+	pods := w.m.cs.CoreV1().Pods(w.ns)
 	cur := w.latest().DeepCopy()
 	w.mu.Lock()
 	if w.posted != nil && rvNewer(w.posted.ResourceVersion, cur.ResourceVersion) {
 		cur = w.posted.DeepCopy()
-		cur.DeletionTimestamp, cur.DeletionGracePeriodSeconds = w.pod.DeletionTimestamp, w.pod.DeletionGracePeriodSeconds
+		latest := w.pod
+		cur.DeletionTimestamp, cur.DeletionGracePeriodSeconds = latest.DeletionTimestamp, latest.DeletionGracePeriodSeconds
 	}
 	w.mu.Unlock()
 	for attempt := 0; attempt < 10; attempt++ {
@@ -1019,7 +1023,7 @@ func (w *worker) postStatus(ctx context.Context, st corev1.PodStatus) error {
 			time.Sleep(500 * time.Millisecond)
 		}
 		c, cancel = context.WithTimeout(context.Background(), 10*time.Second)
-		fresh, gerr := pods.Get(c, w.pod.Name, metav1.GetOptions{})
+		fresh, gerr := pods.Get(c, w.name, metav1.GetOptions{})
 		cancel()
 		if gerr != nil {
 			if apierrors.IsNotFound(gerr) {
@@ -1027,7 +1031,7 @@ func (w *worker) postStatus(ctx context.Context, st corev1.PodStatus) error {
 			}
 			return gerr
 		}
-		if fresh.UID != w.pod.UID {
+		if fresh.UID != w.uid {
 			return nil
 		}
 		cur = fresh
