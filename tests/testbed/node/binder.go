@@ -69,6 +69,13 @@ func bindOne(ctx context.Context, cs kubernetes.Interface, idx cache.Indexer, ke
 	if len(pod.Spec.SchedulingGates) > 0 {
 		return nil
 	}
+	// nodeSelector is honoured (node affinity is not): a pod that asks for another node stays Pending, as it
+	// would with kube-scheduler and no matching node
+	for k, v := range pod.Spec.NodeSelector {
+		if nodeLabels(nodeName)[k] != v {
+			return nil
+		}
+	}
 	b := &corev1.Binding{
 		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID},
 		Target:     corev1.ObjectReference{Kind: "Node", Name: nodeName},

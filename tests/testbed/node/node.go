@@ -120,13 +120,8 @@ func (n *node) registerOnce(ctx context.Context) error {
 	nodes := n.cs.CoreV1().Nodes()
 	want := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: n.c.nodeName,
-			Labels: map[string]string{
-				"kubernetes.io/hostname":  n.c.nodeName,
-				"kubernetes.io/os":        "linux",
-				"kubernetes.io/arch":      runtime.GOARCH,
-				"krdc.example/node-agent": "process",
-			},
+			Name:   n.c.nodeName,
+			Labels: nodeLabels(n.c.nodeName),
 		},
 	}
 	cur, err := nodes.Get(ctx, n.c.nodeName, metav1.GetOptions{})
@@ -191,5 +186,15 @@ func (n *node) heartbeat(ctx context.Context) {
 				log.Printf("node status: %v", err)
 			}
 		}
+	}
+}
+
+// nodeLabels are the labels the Node is registered with (the binder matches nodeSelectors against them).
+func nodeLabels(name string) map[string]string {
+	return map[string]string{
+		"kubernetes.io/hostname":  name,
+		"kubernetes.io/os":        "linux",
+		"kubernetes.io/arch":      runtime.GOARCH,
+		"krdc.example/node-agent": "process",
 	}
 }
