@@ -74,6 +74,9 @@ kube::ClusterAccess local_cluster_access(const ExecutorContext& ctx, const std::
 
 std::unique_ptr<exec::Executor> make_kube_executor(const ExecutorContext& ctx) {
   kube::ApiClientOptions api_options;
+  // Ride out an API server restart (typically 5-20 s) before a call counts as failed.
+  api_options.http.max_retries = 6;
+  api_options.http.backoff_max = std::chrono::milliseconds(8000);
   if (ctx.global.verbose > 1) {
     api_options.http.log = [](std::string_view line) { std::cerr << "krdc: http: " << line << "\n"; };
   }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <exception>
 #include <random>
 #include <thread>
 
@@ -80,9 +81,17 @@ void ListWatch::deliver(const WatchEvent& event) {
 }
 
 void ListWatch::relist(const std::atomic<bool>&) {
-  std::string q = options_.path + "?limit=500";
-  if (!options_.label_selector.empty()) q += "&labelSelector=" + query_escape(options_.label_selector);
-  auto list = nlohmann::json::parse(api_.call("GET", q).body);
+  std::string base = options_.path + "?limit=500";
+  if (!options_.label_selector.empty()) base += "&labelSelector=" + query_escape(options_.label_selector);
+  // Pages of 500 (a big run has many Jobs); the first page's resourceVersion is the list's.
+  nlohmann::json list = nlohmann::json::parse(api_.call("GET", base).body);
+  for (int page = 0; page < 10'000; ++page) {
+    const std::string cont = list.value("metadata", nlohmann::json::object()).value("continue", "");
+    if (cont.empty()) break;
+    auto next = nlohmann::json::parse(api_.call("GET", base + "&continue=" + query_escape(cont)).body);
+    for (auto& item : next.value("items", nlohmann::json::array())) list["items"].push_back(std::move(item));
+    list["metadata"]["continue"] = next.value("metadata", nlohmann::json::object()).value("continue", "");
+  }
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.lists;
@@ -111,12 +120,16 @@ void ListWatch::watch_once(const std::atomic<bool>& stop) {
   }
   LineBuffer lines;
   bool healthy_told = false;
+  // Nothing may throw through libcurl's C frames: a failure inside the chunk callback is kept
+  // here, the transfer stopped, and the error rethrown once the stream has returned.
+  std::exception_ptr failure;
   try {
     api_.stream(
         q,
         [&](std::string_view chunk) {
           if (!healthy_told && on_health_) on_health_(true, {});
           healthy_told = true;
+          try {
           return lines.feed(chunk, [&](std::string_view line) {
             auto event = decode_watch_event(line);
             if (!event) return true;
@@ -124,6 +137,7 @@ void ListWatch::watch_once(const std::atomic<bool>& stop) {
               // A Status inside the stream; 410 (Expired/Gone) means our resourceVersion is too old.
               const long code = event->object.value("code", 0L);
               if (code == 410) {
+                if (options_.log) options_.log(fmt::format("watch {}: 410 Gone at resourceVersion {}: relisting", options_.path, resource_version_));
                 gone_ = true;
                 return false;
               }
@@ -135,10 +149,16 @@ void ListWatch::watch_once(const std::atomic<bool>& stop) {
             if (event->type != "BOOKMARK") deliver(*event);
             return !stop.load();
           });
+          } catch (...) {
+            failure = std::current_exception();
+            return false;
+          }
         },
         stop);
+    if (failure) std::rethrow_exception(failure);
   } catch (const ApiError& e) {
     if (e.status() == 410) {
+      if (options_.log) options_.log(fmt::format("watch {}: HTTP 410 Gone at resourceVersion {}: relisting", options_.path, resource_version_));
       gone_ = true;
       return;
     }
@@ -169,6 +189,7 @@ void ListWatch::run(const std::atomic<bool>& stop) {
     } catch (const std::exception& e) {
       if (stop) return;
       if (on_health_) on_health_(false, e.what());
+      if (options_.log) options_.log(fmt::format("watch {}: {} (resuming from resourceVersion {})", options_.path, e.what(), resource_version_));
       // Jittered backoff, so a restarting API server is not hammered by every watcher at once.
       auto d = options_.backoff_base * (1LL << std::min(failures, 10));
       d = std::min<std::chrono::milliseconds>(d, options_.backoff_max);

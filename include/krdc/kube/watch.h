@@ -46,6 +46,7 @@ struct ListWatchOptions {
   int timeout_seconds = 300;   // the server ends each watch after this; we resume at once
   std::chrono::milliseconds backoff_base{250};
   std::chrono::milliseconds backoff_max{5000};
+  std::function<void(std::string_view)> log;  // -v: relists and resumes, one line each
 };
 
 struct ListWatchStats {

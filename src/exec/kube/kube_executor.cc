@@ -87,7 +87,7 @@ std::optional<PodView> current_pod(const StepState& s) {
   const json* best = nullptr;
   std::string best_ts;
   for (const auto& [name, pod] : s.pods) {
-    const std::string ts = pod["metadata"].value("creationTimestamp", "");
+    const std::string ts = pod.value("metadata", json::object()).value("creationTimestamp", "");
     if (!best || ts > best_ts) {
       best = &pod;
       best_ts = ts;
@@ -231,7 +231,9 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
   LogFollower::Sink sink;
   if (options_.follow) sink = [&observer, &req](std::string_view chunk) { observer.on_log(req, chunk); };
   bool told_running = false;
-  std::optional<Clock::time_point> settle_until;   // waiting for the other watch to catch up
+  // While set, we wait (briefly) for the other watch to catch up before deciding.
+  Clock::time_point settle_until = Clock::time_point::max();
+  auto settling = [&] { return settle_until != Clock::time_point::max(); };
   std::optional<Clock::time_point> pull_error_since;
   std::string last_waiting;
 
@@ -245,7 +247,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
       problem = e.what();
     }
     std::set<std::string> asked;
-    const auto limit = Clock::now() + std::chrono::milliseconds(req.kill_grace_ms + 15'000);
+    const auto limit = Clock::now() + std::chrono::milliseconds(req.kill_grace_ms + options_.cleanup_wait_ms);
     while (Clock::now() < limit) {
       waiter->drain();
       StepState s = waiter->snapshot();
@@ -295,8 +297,11 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
       stop_job();
       throw AuthError(s.fatal);
     }
+    // Give up only on an outage that is still going on: failures keep coming (each wakes us)
+    // and the first one is older than the limit.
     if (!s.watch_error.empty() &&
-        Clock::now() - s.unhealthy_since > std::chrono::milliseconds(options_.watch_outage_limit_ms)) {
+        Clock::now() - s.unhealthy_since > std::chrono::milliseconds(options_.watch_outage_limit_ms) &&
+        Clock::now() - s.last_failure < std::chrono::seconds(30)) {
       finish_logs(0);
       throw UnreachableError(fmt::format("lost the watch on cluster {} for more than {}: {}", cluster.name,
                                          duration_text(options_.watch_outage_limit_ms), s.watch_error),
@@ -331,8 +336,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
       }
       // A failure while the Pod was being deleted may be the Job's deadline: let the Job say.
       const bool maybe_deadline = pod->deleting && !job.failed;
-      if (maybe_deadline && !settle_until) settle_until = Clock::now() + std::chrono::seconds(3);
-      if (!maybe_deadline || Clock::now() >= *settle_until) {
+      if (maybe_deadline && !settling()) settle_until = Clock::now() + std::chrono::seconds(3);
+      if (!maybe_deadline || Clock::now() >= settle_until) {
         finish_logs(10'000);
         {
           std::lock_guard lock(mu_);
@@ -355,8 +360,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
       }
     } else if (job.failed || s.job_deleted) {
       // The Job ended without a Pod telling us how: wait briefly for the Pod's last state.
-      if (!settle_until) settle_until = Clock::now() + std::chrono::seconds(3);
-      if (Clock::now() >= *settle_until) {
+      if (!settling()) settle_until = Clock::now() + std::chrono::seconds(3);
+      if (Clock::now() >= settle_until) {
         finish_logs(2'000);
         {
           std::lock_guard lock(mu_);
@@ -375,8 +380,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
       }
     } else if (job.complete && !pod) {
       // Complete but the Pod's events have not arrived (or it was garbage-collected): ask once.
-      if (!settle_until) settle_until = Clock::now() + std::chrono::seconds(3);
-      if (Clock::now() >= *settle_until) {
+      if (!settling()) settle_until = Clock::now() + std::chrono::seconds(3);
+      if (Clock::now() >= settle_until) {
         auto list = api_->get(fmt::format("{}?labelSelector={}", pods_path,
                                           krdc::kube::query_escape("batch.kubernetes.io/job-name=" + name)));
         for (auto& item : list.value("items", json::array())) {
@@ -387,7 +392,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
           result.reason = fmt::format("Job {} completed but its Pod is gone: no outputs to read", name);
           return result;
         }
-        settle_until.reset();
+        settle_until = Clock::time_point::max();
         continue;
       }
     } else if (pod && !pod->waiting_reason.empty()) {
@@ -406,11 +411,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
     }
 
     Clock::time_point until = req.deadline;
-    if (settle_until) until = std::min(until, *settle_until);
+    until = std::min(until, settle_until);
     if (pull_error_since) until = std::min(until, *pull_error_since + std::chrono::seconds(61));
-    if (!s.watch_error.empty()) {
-      until = std::min(until, s.unhealthy_since + std::chrono::milliseconds(options_.watch_outage_limit_ms + 1));
-    }
     wait_for_change(*waiter, cancel, until);
   }
 }

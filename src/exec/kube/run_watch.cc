@@ -55,6 +55,7 @@ std::shared_ptr<StepWaiter> RunWatch::subscribe(const std::string& job_name) {
     if (!unhealthy_.empty()) {
       s.watch_error = unhealthy_.begin()->second;
       s.unhealthy_since = unhealthy_since_;
+      s.last_failure = unhealthy_since_;
     }
   });
   start_locked();
@@ -72,8 +73,14 @@ krdc::kube::ListWatchStats RunWatch::pod_stats() const { return pods_ ? pods_->s
 void RunWatch::start_locked() {
   if (jobs_) return;
   const std::string selector = fmt::format("{}={}", kRunLabel, run_label_);
-  ListWatchOptions jo{fmt::format("/apis/batch/v1/namespaces/{}/jobs", ns_), selector};
-  ListWatchOptions po{fmt::format("/api/v1/namespaces/{}/pods", ns_), selector};
+  ListWatchOptions jo;
+  jo.path = fmt::format("/apis/batch/v1/namespaces/{}/jobs", ns_);
+  jo.label_selector = selector;
+  ListWatchOptions po;
+  po.path = fmt::format("/api/v1/namespaces/{}/pods", ns_);
+  po.label_selector = selector;
+  jo.log = log_;
+  po.log = log_;
   jobs_ = std::make_unique<ListWatch>(
       api_, jo, [this](const WatchEvent& e) { on_job(e); },
       [this](bool healthy, const std::string& err) { on_health("jobs", healthy, err); });
@@ -107,7 +114,7 @@ void RunWatch::dispatch(const std::string& job_name, const std::function<void(St
 }
 
 void RunWatch::on_job(const WatchEvent& e) {
-  const std::string name = e.object["metadata"].value("name", "");
+  const std::string name = e.object.value("metadata", nlohmann::json::object()).value("name", "");
   if (log_) log_(fmt::format("watch: job {} {}", name, e.type));
   dispatch(name, [&](StepState& s) {
     if (e.type == "DELETED") {
@@ -118,7 +125,7 @@ void RunWatch::on_job(const WatchEvent& e) {
 }
 
 void RunWatch::on_pod(const WatchEvent& e) {
-  const auto& md = e.object["metadata"];
+  const auto md = e.object.value("metadata", nlohmann::json::object());
   const std::string pod = md.value("name", "");
   const auto labels = md.value("labels", nlohmann::json::object());
   std::string job = labels.value("batch.kubernetes.io/job-name", labels.value("job-name", ""));
@@ -141,17 +148,20 @@ void RunWatch::on_health(const char* which, bool healthy, const std::string& err
   const bool was_healthy = unhealthy_.empty();
   if (healthy) {
     unhealthy_.erase(which);
+    if (was_healthy || !unhealthy_.empty()) return;  // nothing changed for the waiters
   } else {
-    if (log_) log_(fmt::format("watch {}: {} (resuming)", which, error));
     unhealthy_[which] = error;
+    if (was_healthy) unhealthy_since_ = std::chrono::steady_clock::now();
   }
-  if (was_healthy && !unhealthy_.empty()) unhealthy_since_ = std::chrono::steady_clock::now();
-  if (was_healthy == unhealthy_.empty()) return;  // nothing changed for the waiters
+  // Every failed reconnect wakes the waiters, so they can judge how long the outage has lasted
+  // without a timer of their own; a quiet but working watch sends nothing and needs nothing.
   const std::string err = unhealthy_.empty() ? "" : unhealthy_.begin()->second;
+  const auto now = std::chrono::steady_clock::now();
   for (auto& [name, w] : waiters_) {
     w->update([&](StepState& s) {
       s.watch_error = err;
       s.unhealthy_since = unhealthy_since_;
+      if (!healthy) s.last_failure = now;
     });
   }
 }

@@ -23,6 +23,8 @@ struct KubeExecutorOptions {
   long long ttl_seconds_after_finished = 86400;
   // How long the watches may be cut off (API server down) before waiting steps give up.
   long long watch_outage_limit_ms = 180'000;
+  // After deleting on cancel/timeout: how long (beyond the kill grace) to wait for the Pods to go.
+  long long cleanup_wait_ms = 15'000;
   std::function<void(std::string_view)> log;      // -v diagnostics
 };
 

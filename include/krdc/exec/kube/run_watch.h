@@ -24,7 +24,8 @@ struct StepState {
   std::map<std::string, nlohmann::json> pods; // name → last object (deleted ones removed)
   std::map<std::string, nlohmann::json> deleted_pods;  // name → last object before deletion
   std::string watch_error;                    // non-empty while a watch cannot reach the server
-  std::chrono::steady_clock::time_point unhealthy_since{};
+  std::chrono::steady_clock::time_point unhealthy_since{};  // first failure of the current outage
+  std::chrono::steady_clock::time_point last_failure{};     // latest failed (re)connect
   std::string fatal;                          // the watch stopped for good (credential refused)
 };
 
