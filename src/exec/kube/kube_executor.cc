@@ -269,6 +269,15 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
     }
     return problem.empty() ? "its Pods were still terminating when krdc stopped waiting" : problem;
   };
+  // The Job's activeDeadlineSeconds (the same limit, counted by the cluster) fired before our
+  // own deadline did: same outcome, and the Job is deleted just the same.
+  auto timed_out_by_cluster = [&] {
+    const std::string left = stop_job();
+    result.status = StepStatus::kTimedOut;
+    result.reason = fmt::format("timed out after {} (Job activeDeadlineSeconds); Job {} deleted",
+                                duration_text(step.timeout_ms), name);
+    if (!left.empty()) result.reason += fmt::format(" (may be left: {})", left);
+  };
   auto finish_logs = [&](long long ms) {
     if (logs) {
       logs->finish(ms);
@@ -345,8 +354,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
         }
         result.exit_code = pod->exit_code;
         if (job.failed && job.reason == "DeadlineExceeded") {
-          result.status = StepStatus::kTimedOut;
-          result.reason = fmt::format("Job deadline exceeded ({}s)", (step.timeout_ms + 999) / 1000);
+          timed_out_by_cluster();
         } else {
           result.status = StepStatus::kFailed;
           result.reason = pod->exit_code > 128 ? fmt::format("killed by signal {}", pod->exit_code - 128)
@@ -368,8 +376,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
           live_jobs_.erase(name);
         }
         if (job.failed && job.reason == "DeadlineExceeded") {
-          result.status = StepStatus::kTimedOut;
-          result.reason = fmt::format("Job deadline exceeded ({}s)", (step.timeout_ms + 999) / 1000);
+          timed_out_by_cluster();
         } else {
           result.status = StepStatus::kFailed;
           result.reason = s.job_deleted ? fmt::format("Job {} was deleted by someone else", name)
