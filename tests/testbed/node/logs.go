@@ -207,6 +207,12 @@ func (m *manager) containerLogs(rw http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if rec, ok := parseRecord(line[:len(line)-1]); ok && !rec.ts.Before(q.since) {
+			if q.tail < 0 { // no tail: stream, do not hold the whole log in memory
+				if !emit(rec.render(q.timestamps)) {
+					return
+				}
+				continue
+			}
 			recs = append(recs, rec)
 		}
 	}
