@@ -3,8 +3,14 @@ KUBE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$KUBE_DIR/../../.." && pwd)
 # shellcheck source=versions
 . "$KUBE_DIR/versions"
-CACHE=${KRDC_TESTBED_CACHE:-$HOME/.cache/krdc-testbed}
 STATE=${KRDC_TESTBED_STATE:-$HOME/.cache/krdc-testbed/state}
+# The cache a plane was built from is recorded in its state dir, so scripts run later with another $HOME (tests
+# isolate krdc's own cache that way) but the same KRDC_TESTBED_STATE still find the binaries.
+if [[ -z ${KRDC_TESTBED_CACHE:-} && -s $STATE/kube-cache ]]; then
+  CACHE=$(cat "$STATE/kube-cache")
+else
+  CACHE=${KRDC_TESTBED_CACHE:-$HOME/.cache/krdc-testbed}
+fi
 K8S_BIN=$CACHE/k8s-$K8S_VERSION/bin
 ETCD_BIN=$CACHE/etcd-$ETCD_VERSION/bin
 NODE_BIN=$CACHE/node-$K8S_VERSION/bin
