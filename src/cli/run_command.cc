@@ -165,6 +165,15 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     _exit(static_cast<int>(ExitCode::kInterrupted));
   });
   const runner::RunSummary summary = run.run();
+  if (global.output == "json") {
+    // For scripts: one object on stdout; progress stays on stderr.
+    std::cout << nlohmann::json{{"run", options.run_id},         {"status", summary.status},
+                                {"results", results_path},       {"runDir", options.run_dir.string()},
+                                {"succeeded", summary.succeeded}, {"failed", summary.failed},
+                                {"skipped", summary.skipped},     {"cancelled", summary.cancelled}}
+                     .dump()
+              << std::endl;
+  }
   if (summary.status == "succeeded") return 0;
   if (summary.status == "cancelled") return static_cast<int>(ExitCode::kInterrupted);
   return static_cast<int>(ExitCode::kStepFailed);
