@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -306,6 +307,14 @@ TEST_CASE("auth: authorisation checks local audiences and exchanges for remote c
   auto unist_token = sources["unist"]->token();
   CHECK(hub->verify(unist_token, "krdc-unist").audiences == std::vector<std::string>{"krdc-unist"});
   CHECK(sources["unist"]->describe().find("krdc-unist") != std::string::npos);
+  // After a 401 the exchanged source goes back to the hub for a new token.
+  auto exchanges = [&] { return std::count(fake.grants.begin(), fake.grants.end(), "urn:ietf:params:oauth:grant-type:token-exchange"); };
+  auto before = exchanges();
+  CHECK(sources["unist"]->token() == unist_token);  // still fresh: no new exchange
+  CHECK(exchanges() == before);
+  sources["unist"]->invalidate();
+  sources["unist"]->token();
+  CHECK(exchanges() == before + 1);
 
   fake.allowed_audiences = {"krdc-kisti"};  // the hub no longer lets this user reach unist
   try {
