@@ -17,7 +17,7 @@ type imageEntry struct {
 	// Binary: a host executable that stands for the image's entrypoint (e.g. the krdc binary).
 	Binary string `json:"binary,omitempty"`
 	// Entrypoint: the image's ENTRYPOINT; used when the container has no command. With Binary, a command
-	// whose first word is Entrypoint[0] (or its base name) runs Binary instead.
+	// whose first word has Entrypoint[0]'s base name (krdc, /usr/local/bin/krdc, …) runs Binary instead.
 	Entrypoint []string `json:"entrypoint,omitempty"`
 	// Cmd: the image's CMD; used when the container has neither command nor args.
 	Cmd []string `json:"cmd,omitempty"`
@@ -113,7 +113,8 @@ func lookupImage(tablePath, repoRoot, image string, command, args []string, work
 		switch {
 		case len(argv) == 0:
 			argv = []string{bin}
-		case len(e.Entrypoint) > 0 && (argv[0] == e.Entrypoint[0] || argv[0] == filepath.Base(e.Entrypoint[0])):
+		case len(e.Entrypoint) > 0 && filepath.Base(argv[0]) == filepath.Base(e.Entrypoint[0]):
+			// `krdc`, `/usr/local/bin/krdc`, …: the image's entrypoint by any path is the binary
 			argv[0] = bin
 		case len(command) == 0:
 			argv = append([]string{bin}, argv...)
