@@ -138,8 +138,10 @@ int do_logout(const GlobalOptions& global) {
     cache.remove(hub->issuer(), ctx.settings.client_id);
     throw;
   }
-  std::cerr << fmt::format("Logged out of {}{}\n", hub->issuer(),
-                           revoked ? " (session revoked at the hub)" : " (the hub offers no revocation; local session deleted)");
+  const char* how = revoked                        ? " (session revoked at the hub)"
+                    : tokens->refresh_token.empty() ? " (no refresh token to revoke; local session deleted)"
+                                                    : " (the hub offers no revocation; local session deleted)";
+  std::cerr << fmt::format("Logged out of {}{}\n", hub->issuer(), how);
   return 0;
 }
 
@@ -152,7 +154,7 @@ int do_whoami(const GlobalOptions& global) {
                      {"subject", c.subject},
                      {"email", c.email},
                      {"issuer", c.issuer},
-                     {"client", ctx.settings.client_id},
+                     {"client", c.azp.empty() ? ctx.settings.client_id : c.azp},
                      {"session", kind_name(session->kind())},
                      {"groups", c.groups},
                      {"realmRoles", c.realm_roles},
@@ -164,7 +166,8 @@ int do_whoami(const GlobalOptions& global) {
     return 0;
   }
   std::cout << fmt::format("user:      {}{}\n", c.username, c.email.empty() ? "" : " <" + c.email + ">");
-  std::cout << fmt::format("hub:       {} (client {}, {})\n", c.issuer, ctx.settings.client_id, kind_name(session->kind()));
+  std::cout << fmt::format("hub:       {} (client {}, {})\n", c.issuer, c.azp.empty() ? ctx.settings.client_id : c.azp,
+                           kind_name(session->kind()));
   std::cout << fmt::format("groups:    {}\n", c.groups.empty() ? "(none)" : fmt::format("{}", fmt::join(c.groups, ", ")));
   std::cout << fmt::format("roles:     {}\n", roles_text(c));
   std::cout << fmt::format("clusters:  {}\n",
