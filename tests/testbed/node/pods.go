@@ -719,9 +719,15 @@ func (w *worker) finish(ctx context.Context) {
 
 // containerEnv builds the process environment: host PATH/HOME, image ENV, service env, envFrom, env.
 func (w *worker) containerEnv(ctx context.Context, pod *corev1.Pod, c *container, img *resolvedImage) ([]string, error) {
+	// HOME: an empty directory of the pod's own, not the node's /root — a container never sees the node's home, and
+	// a krdc in a pod must not find the host user's cached sessions there
+	home := filepath.Join(w.dir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, err
+	}
 	env := map[string]string{
 		"PATH":     os.Getenv("PATH"),
-		"HOME":     "/root",
+		"HOME":     home,
 		"HOSTNAME": pod.Name,
 	}
 	if env["PATH"] == "" {
