@@ -584,6 +584,13 @@ func (w *worker) start(ctx context.Context, pod *corev1.Pod, c *container, volum
 		}
 		spec.Mounts = append(spec.Mounts, mountSpec{Source: src, Target: vm.MountPath, ReadOnly: vm.ReadOnly, File: isFile})
 	}
+	// a private /tmp per pod, as a container has (shared by the pod's containers, like an emptyDir)
+	podTmp := filepath.Join(w.dir, "tmp")
+	if err := os.MkdirAll(podTmp, 0o777); err != nil {
+		return err
+	}
+	_ = os.Chmod(podTmp, 0o1777)
+	spec.Mounts = append(spec.Mounts, mountSpec{Source: podTmp, Target: "/tmp"})
 	sortMounts(spec.Mounts)
 	spec.Mounts = append(spec.Mounts, mountSpec{Source: c.termPath, Target: tmp, File: true})
 	specPath := filepath.Join(c.dir, "exec.json")

@@ -19,6 +19,7 @@ def main() -> int:
     p.add_argument("--show-env", action="append", default=[], metavar="NAME", help="print this env var")
     p.add_argument("--cat", action="append", default=[], metavar="FILE", help="print this file's content")
     p.add_argument("--termination-log", default="/dev/termination-log", help="where the JSON result goes")
+    p.add_argument("--touch", action="append", default=[], metavar="FILE", help="create this (empty) file")
     a = p.parse_args()
 
     for i in range(a.count):
@@ -28,6 +29,9 @@ def main() -> int:
     for path in a.cat:
         with open(path, encoding="utf-8") as f:
             print(f"file {path}: {f.read().strip()}", flush=True)
+    for path in a.touch:
+        open(path, "a", encoding="utf-8").close()
+        print(f"touched {path}", flush=True)
     print(f"pid {os.getpid()} cwd {os.getcwd()}", flush=True)
     if a.sleep > 0:
         print(f"sleeping {a.sleep}s", flush=True)
