@@ -1,0 +1,63 @@
+// Which cluster and audience each step needs: workflow clusters over config clusters, the local
+// cluster from the config (or KRDC_LOCAL_CLUSTER), pull: shared on the local cluster, process
+// steps skipped, a cluster without an audience rejected with its position.
+#include <doctest/doctest.h>
+
+#include "krdc/auth/step_targets.h"
+#include "krdc/util/errors.h"
+#include "krdc/workflow/loader.h"
+
+using namespace krdc;
+
+namespace {
+const char* kWorkflow = R"(apiVersion: krdc/v1
+kind: Workflow
+metadata: {name: t}
+spec:
+  clusters:
+    unist: {server: "https://u:6443", audience: krdc-unist}
+  steps:
+    - name: local-proc
+      app: {image: x:1, command: [echo]}
+    - name: fetch
+      cluster: kisti
+      app: {image: x:1, command: [echo]}
+    - name: regrid
+      cluster: unist
+      app: {image: x:1, command: [echo]}
+    - name: plot
+      pull: shared
+      app: {image: x:1, command: [echo]}
+)";
+}  // namespace
+
+TEST_CASE("auth: step targets from workflow and config") {
+  auto wf = workflow::load_workflow_text(kWorkflow, "wf.yaml");
+  auto cfg = config::parse_config("localCluster: kisti\nclusters: {kisti: {server: s, audience: krdc-kisti}}\n", "c.yaml");
+  auto targets = auth::step_targets(wf, cfg, config::fixed_env({}));
+  REQUIRE(targets.size() == 3);
+  CHECK(targets[0].step == "fetch");
+  CHECK(targets[0].local);
+  CHECK(targets[0].audience == "krdc-kisti");
+  CHECK(targets[1].step == "regrid");
+  CHECK_FALSE(targets[1].local);
+  CHECK(targets[1].audience == "krdc-unist");
+  CHECK(targets[2].step == "plot");
+  CHECK(targets[2].cluster == "kisti");
+  CHECK(targets[2].local);
+
+  // KRDC_LOCAL_CLUSTER stands in when the config names none.
+  auto no_local = config::parse_config("clusters: {kisti: {server: s, audience: krdc-kisti}}\n", "c.yaml");
+  CHECK(auth::local_cluster(no_local, config::fixed_env({{"KRDC_LOCAL_CLUSTER", "kisti"}})) == "kisti");
+  // pull: shared needs a local cluster.
+  CHECK_THROWS_AS(auth::step_targets(wf, no_local, config::fixed_env({})), InvalidInput);
+  // A cluster nobody gave an audience is an input error, not a silent skip.
+  auto no_aud = config::parse_config("localCluster: kisti\nclusters: {kisti: {server: s}}\n", "c.yaml");
+  try {
+    auth::step_targets(wf, no_aud, config::fixed_env({}));
+    FAIL("expected InvalidInput");
+  } catch (const InvalidInput& e) {
+    CHECK(std::string(e.what()).find("wf.yaml:") == 0);
+    CHECK(std::string(e.what()).find("\"kisti\" has no audience") != std::string::npos);
+  }
+}
