@@ -36,6 +36,7 @@ def main() -> int:
     if a.sleep > 0:
         print(f"sleeping {a.sleep}s", flush=True)
         time.sleep(a.sleep)
+        print("slept", flush=True)
     result = {"message": a.message, "count": a.count, "exit_code": a.exit_code, "pid": os.getpid()}
     with open(a.termination_log, "w", encoding="utf-8") as f:
         json.dump(result, f, sort_keys=True)
