@@ -72,7 +72,29 @@ func (m *manager) run(ctx context.Context) {
 		},
 	})
 	f.Start(ctx.Done())
+	if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		m.gcSandboxes(inf.GetStore())
+	}
 	<-ctx.Done()
+}
+
+// gcSandboxes removes the sandboxes (volumes, logs) of pods deleted while this agent was not running.
+func (m *manager) gcSandboxes(store cache.Store) {
+	known := map[string]bool{}
+	for _, o := range store.List() {
+		known[string(o.(*corev1.Pod).UID)] = true
+	}
+	entries, _ := os.ReadDir(filepath.Join(m.c.stateDir, "pods"))
+	for _, e := range entries {
+		if e.IsDir() && !known[e.Name()] {
+			m.mu.Lock()
+			_, running := m.workers[types.UID(e.Name())]
+			m.mu.Unlock()
+			if !running {
+				_ = os.RemoveAll(filepath.Join(m.c.stateDir, "pods", e.Name()))
+			}
+		}
+	}
 }
 
 func (m *manager) dispatch(ctx context.Context, pod *corev1.Pod) {
