@@ -78,11 +78,21 @@ http::ClientOptions ApiClient::client_options() const {
   return o;
 }
 
-http::Headers ApiClient::headers(bool with_body) {
+http::Headers ApiClient::headers(bool with_body, std::string* bearer) {
   http::Headers h{{"Accept", "application/json"}};
   if (with_body) h.emplace_back("Content-Type", "application/json");
-  if (cluster_.tokens) h.emplace_back("Authorization", "Bearer " + cluster_.tokens->token());
+  if (cluster_.tokens) {
+    std::string token = cluster_.tokens->token();
+    h.emplace_back("Authorization", "Bearer " + token);
+    if (bearer) *bearer = std::move(token);
+  }
   return h;
+}
+
+void ApiClient::rejected(const std::string& bearer) {
+  // Parallel calls all see the same expired token: only the first one to notice asks for a
+  // new one; the others find it already replaced and simply retry with it.
+  if (cluster_.tokens->token() == bearer) cluster_.tokens->invalidate();
 }
 
 std::string ApiClient::describe(const std::string& method, const std::string& path) const {
@@ -95,13 +105,14 @@ http::Response ApiClient::call(const std::string& method, const std::string& pat
     http::Request req;
     req.method = method;
     req.url = cluster_.server + path;
-    req.headers = headers(!body.empty());
+    std::string bearer;
+    req.headers = headers(!body.empty(), &bearer);
     req.body = body;
     ++requests_;
     http::Response resp = (*client).request(req);
     if (resp.status == 401 && attempt == 0 && cluster_.tokens) {
       // The token expired or was revoked under us: ask the source for a fresh one, once.
-      cluster_.tokens->invalidate();
+      rejected(bearer);
       continue;
     }
     if (!resp.ok()) {
@@ -139,11 +150,12 @@ void ApiClient::stream(const std::string& path, const http::Client::ChunkFn& on_
   for (int attempt = 0;; ++attempt) {
     http::Request req;
     req.url = cluster_.server + path;
-    req.headers = headers(false);
+    std::string bearer;
+    req.headers = headers(false, &bearer);
     ++requests_;
     http::Response resp = client.stream(req, on_chunk);
     if (resp.status == 401 && attempt == 0 && cluster_.tokens) {
-      cluster_.tokens->invalidate();
+      rejected(bearer);
       continue;
     }
     if (!resp.ok()) {

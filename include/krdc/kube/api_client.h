@@ -64,7 +64,8 @@ class ApiClient {
 
  private:
   http::ClientOptions client_options() const;
-  http::Headers headers(bool with_body);
+  http::Headers headers(bool with_body, std::string* bearer);
+  void rejected(const std::string& bearer);
   std::string describe(const std::string& method, const std::string& path) const;
 
   ClusterAccess cluster_;
