@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -275,7 +276,7 @@ type worker struct {
 	phase       corev1.PodPhase
 	reason, msg string
 	killing     *killReq
-	deleted     bool
+	deleted     atomic.Bool // the pod is gone from the API (set by the informer goroutine)
 	posted      *corev1.Pod // the pod as returned by our last status write
 	dirty       bool        // the last status write failed
 }
@@ -351,9 +352,7 @@ func (w *worker) kill(grace int64, reason, msg string) {
 }
 
 func (w *worker) forceKill() {
-	w.mu.Lock()
-	w.deleted = true
-	w.mu.Unlock()
+	w.deleted.Store(true)
 	w.kill(0, "", "")
 }
 
@@ -402,7 +401,7 @@ func (w *worker) run(ctx context.Context) {
 			}
 			w.beginKill(ctx, killReq{grace: grace}, &killTimer)
 		}
-		if w.final && w.deleted {
+		if w.final && w.deleted.Load() {
 			return
 		}
 		if w.final && pod.DeletionTimestamp != nil {
@@ -429,7 +428,7 @@ func (w *worker) run(ctx context.Context) {
 			if !w.final {
 				w.beginKill(ctx, k, &killTimer)
 			}
-			if w.deleted {
+			if w.deleted.Load() {
 				return
 			}
 		case <-deadline:
