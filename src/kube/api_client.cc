@@ -21,32 +21,6 @@ std::string query_escape(std::string_view value) {
 
 namespace {
 
-// A pooled client goes back to the pool when the call ends, whatever way it ends.
-class Lease {
- public:
-  Lease(std::mutex& mu, std::vector<std::unique_ptr<http::Client>>& pool, const http::ClientOptions& options)
-      : mu_(mu), pool_(pool) {
-    std::lock_guard lock(mu_);
-    if (!pool_.empty()) {
-      client_ = std::move(pool_.back());
-      pool_.pop_back();
-    }
-    if (!client_) client_ = std::make_unique<http::Client>(options);
-  }
-  ~Lease() {
-    std::lock_guard lock(mu_);
-    if (pool_.size() < 8) pool_.push_back(std::move(client_));
-  }
-  Lease(const Lease&) = delete;
-  Lease& operator=(const Lease&) = delete;
-  http::Client& operator*() { return *client_; }
-
- private:
-  std::mutex& mu_;
-  std::vector<std::unique_ptr<http::Client>>& pool_;
-  std::unique_ptr<http::Client> client_;
-};
-
 // "/apis/batch/v1/namespaces/alice/jobs/x?watch=1" → "jobs/x in alice": short, no query (which
 // may carry selectors but never secrets; kept out anyway to keep messages one line).
 std::string short_path(const std::string& path) {
@@ -61,6 +35,49 @@ std::string short_path(const std::string& path) {
 }
 
 }  // namespace
+
+// A pooled client goes back to the pool when the call ends, whatever way it ends.
+class PoolLease {
+ public:
+  explicit PoolLease(ApiClient& api) : api_(api), pooled_(api.acquire()) {}
+  ~PoolLease() {
+    pooled_.stop_slot->store(nullptr);
+    api_.release(std::move(pooled_));
+  }
+  PoolLease(const PoolLease&) = delete;
+  PoolLease& operator=(const PoolLease&) = delete;
+  http::Client& operator*() { return *pooled_.client; }
+  void watch_stop(const std::atomic<bool>& stop) { pooled_.stop_slot->store(&stop); }
+
+ private:
+  ApiClient& api_;
+  ApiClient::Pooled pooled_;
+};
+
+ApiClient::Pooled ApiClient::acquire() {
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!pool_.empty()) {
+      Pooled p = std::move(pool_.back());
+      pool_.pop_back();
+      return p;
+    }
+  }
+  Pooled p;
+  p.stop_slot = std::make_shared<std::atomic<const std::atomic<bool>*>>(nullptr);
+  http::ClientOptions o = client_options();
+  o.cancelled = [slot = p.stop_slot] {
+    const std::atomic<bool>* stop = slot->load();
+    return stop != nullptr && stop->load();
+  };
+  p.client = std::make_unique<http::Client>(o);
+  return p;
+}
+
+void ApiClient::release(Pooled pooled) {
+  std::lock_guard lock(pool_mu_);
+  if (pool_.size() < 64) pool_.push_back(std::move(pooled));
+}
 
 ApiClient::ApiClient(ClusterAccess cluster, ApiClientOptions options)
     : cluster_(std::move(cluster)), options_(std::move(options)) {
@@ -100,7 +117,7 @@ std::string ApiClient::describe(const std::string& method, const std::string& pa
 }
 
 http::Response ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
-  Lease client(pool_mu_, pool_, client_options());
+  PoolLease client(*this);
   for (int attempt = 0;; ++attempt) {
     http::Request req;
     req.method = method;
@@ -144,16 +161,15 @@ bool ApiClient::remove(const std::string& path, std::optional<long> grace_period
 }
 
 void ApiClient::stream(const std::string& path, const http::Client::ChunkFn& on_chunk, const std::atomic<bool>& stop) {
-  http::ClientOptions o = client_options();
-  o.cancelled = [&stop] { return stop.load(); };
-  http::Client client(o);
+  PoolLease client(*this);
+  client.watch_stop(stop);
   for (int attempt = 0;; ++attempt) {
     http::Request req;
     req.url = cluster_.server + path;
     std::string bearer;
     req.headers = headers(false, &bearer);
     ++requests_;
-    http::Response resp = client.stream(req, on_chunk);
+    http::Response resp = (*client).stream(req, on_chunk);
     if (resp.status == 401 && attempt == 0 && cluster_.tokens) {
       rejected(bearer);
       continue;

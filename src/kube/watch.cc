@@ -8,15 +8,38 @@
 
 namespace krdc::kube {
 
-std::optional<WatchEvent> decode_watch_event(std::string_view line) {
+std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
   if (line.empty()) return std::nullopt;
-  auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  // Slim: the object's spec and metadata.managedFields are lexed but never built (most of a
+  // Pod's bytes; building and freeing them dominated a waiting run's CPU).
+  nlohmann::json::parser_callback_t drop;
+  if (slim) {
+    drop = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+      if (event != nlohmann::json::parse_event_t::key) return true;
+      const auto& key = parsed.get_ref<const std::string&>();
+      return !((depth == 2 && key == "spec") || (depth == 3 && key == "managedFields"));
+    };
+  }
+  auto json = nlohmann::json::parse(line, drop, /*allow_exceptions=*/false);
   if (!json.is_object() || !json.contains("type") || !json["type"].is_string() || !json.contains("object") ||
       !json["object"].is_object()) {
     throw UnreachableError(fmt::format("watch stream: not an event: {}", std::string(line.substr(0, 120))));
   }
   return WatchEvent{json["type"].get<std::string>(), std::move(json["object"])};
+}
+
+nlohmann::json slim_object(const nlohmann::json& object) {
+  nlohmann::json out = nlohmann::json::object();
+  if (auto md = object.find("metadata"); md != object.end() && md->is_object()) {
+    nlohmann::json& m = out["metadata"] = nlohmann::json::object();
+    for (auto it = md->begin(); it != md->end(); ++it) {
+      if (it.key() != "managedFields") m[it.key()] = it.value();
+    }
+  }
+  if (auto st = object.find("status"); st != object.end()) out["status"] = *st;
+  if (auto kind = object.find("kind"); kind != object.end()) out["kind"] = *kind;
+  return out;
 }
 
 bool LineBuffer::feed(std::string_view chunk, const std::function<bool(std::string_view)>& on_line) {
@@ -36,14 +59,22 @@ bool LineBuffer::feed(std::string_view chunk, const std::function<bool(std::stri
 
 namespace {
 
+// Lookups without copying (value("metadata", {}) would copy the whole metadata per event).
+const nlohmann::json* metadata_of(const nlohmann::json& object) {
+  auto md = object.find("metadata");
+  return md != object.end() && md->is_object() ? &*md : nullptr;
+}
+
 std::string uid_of(const nlohmann::json& object) {
-  const auto& md = object.value("metadata", nlohmann::json::object());
-  return md.value("uid", md.value("name", ""));
+  const auto* md = metadata_of(object);
+  if (!md) return {};
+  if (auto uid = md->find("uid"); uid != md->end() && uid->is_string()) return uid->get<std::string>();
+  return md->value("name", "");
 }
 
 std::string rv_of(const nlohmann::json& object) {
-  const auto& md = object.value("metadata", nlohmann::json::object());
-  return md.value("resourceVersion", "");
+  const auto* md = metadata_of(object);
+  return md ? md->value("resourceVersion", "") : std::string();
 }
 
 bool sleep_unless(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
@@ -71,7 +102,7 @@ void ListWatch::deliver(const WatchEvent& event) {
   if (event.type == "DELETED") {
     known_.erase(uid);
   } else {
-    known_[uid] = event.object;
+    known_[uid] = slim_object(event.object);  // only for DELETED after a relist: no spec needed
   }
   {
     std::lock_guard lock(stats_mu_);
@@ -131,7 +162,7 @@ void ListWatch::watch_once(const std::atomic<bool>& stop) {
           healthy_told = true;
           try {
           return lines.feed(chunk, [&](std::string_view line) {
-            auto event = decode_watch_event(line);
+            auto event = decode_watch_event(line, options_.slim);
             if (!event) return true;
             if (event->type == "ERROR") {
               // A Status inside the stream; 410 (Expired/Gone) means our resourceVersion is too old.

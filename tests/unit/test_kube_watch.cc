@@ -106,6 +106,22 @@ TEST_CASE("kube watch: events decode; blank lines are skipped; garbage is a prot
   CHECK_THROWS_AS(krdc::kube::decode_watch_event(R"({"kind":"Status"})"), krdc::UnreachableError);
 }
 
+TEST_CASE("kube watch: slim decoding drops spec and managedFields, keeps metadata and status") {
+  const std::string line =
+      R"({"type":"MODIFIED","object":{"kind":"Pod","metadata":{"name":"p","labels":{"spec":"x"},)"
+      R"("managedFields":[{"manager":"kubelet"}]},"spec":{"containers":[{"name":"step"}]},)"
+      R"("status":{"phase":"Running","conditions":[{"type":"Ready"}]}}})";
+  auto e = krdc::kube::decode_watch_event(line, /*slim=*/true);
+  REQUIRE(e);
+  CHECK(e->object["metadata"]["name"] == "p");
+  CHECK(e->object["metadata"]["labels"]["spec"] == "x");  // only the object's own spec goes
+  CHECK_FALSE(e->object["metadata"].contains("managedFields"));
+  CHECK_FALSE(e->object.contains("spec"));
+  CHECK(e->object["status"]["phase"] == "Running");
+  auto full = krdc::kube::decode_watch_event(line);
+  CHECK(full->object.contains("spec"));
+}
+
 TEST_CASE("kube watch: lines are framed across arbitrary chunk boundaries") {
   krdc::kube::LineBuffer lb;
   std::vector<std::string> lines;

@@ -70,8 +70,18 @@ class ApiClient {
 
   ClusterAccess cluster_;
   ApiClientOptions options_;
+  // One pool for calls and streams, so a log stream reuses a warm connection (no TLS handshake
+  // per step). Each pooled client's cancellation reads a slot that a stream points at its stop
+  // flag while it runs (calls leave it empty: a delete during cancellation must not be cut).
+  struct Pooled {
+    std::unique_ptr<http::Client> client;
+    std::shared_ptr<std::atomic<const std::atomic<bool>*>> stop_slot;
+  };
+  friend class PoolLease;
+  Pooled acquire();
+  void release(Pooled pooled);
   std::mutex pool_mu_;
-  std::vector<std::unique_ptr<http::Client>> pool_;
+  std::vector<Pooled> pool_;
   std::atomic<long> requests_{0};
 };
 

@@ -26,7 +26,12 @@ struct WatchEvent {
 
 // One line of a watch response. nullopt for a blank line; throws UnreachableError for a line
 // that is not a watch event (a protocol error: the stream is restarted).
-std::optional<WatchEvent> decode_watch_event(std::string_view line);
+// With `slim`, the object's spec and metadata.managedFields are dropped while parsing.
+std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim = false);
+
+// What watchers keep of an object: metadata without managedFields, and status — no spec, which
+// is most of a Pod's bytes. Keeping (and copying) only this is what keeps a waiting step cheap.
+nlohmann::json slim_object(const nlohmann::json& object);
 
 // Splits a byte stream into lines (watch events are newline-delimited JSON).
 class LineBuffer {
@@ -47,6 +52,7 @@ struct ListWatchOptions {
   std::chrono::milliseconds backoff_base{250};
   std::chrono::milliseconds backoff_max{5000};
   std::function<void(std::string_view)> log;  // -v: relists and resumes, one line each
+  bool slim = false;           // events without spec/managedFields (see decode_watch_event)
 };
 
 struct ListWatchStats {

@@ -81,6 +81,7 @@ void RunWatch::start_locked() {
   po.label_selector = selector;
   jo.log = log_;
   po.log = log_;
+  jo.slim = po.slim = true;  // waiting needs metadata and status only
   jobs_ = std::make_unique<ListWatch>(
       api_, jo, [this](const WatchEvent& e) { on_job(e); },
       [this](bool healthy, const std::string& err) { on_health("jobs", healthy, err); });
@@ -114,31 +115,38 @@ void RunWatch::dispatch(const std::string& job_name, const std::function<void(St
 }
 
 void RunWatch::on_job(const WatchEvent& e) {
-  const std::string name = e.object.value("metadata", nlohmann::json::object()).value("name", "");
+  const auto md = e.object.find("metadata");
+  if (md == e.object.end() || !md->is_object()) return;
+  const std::string name = md->value("name", "");
   if (log_) log_(fmt::format("watch: job {} {}", name, e.type));
   dispatch(name, [&](StepState& s) {
     if (e.type == "DELETED") {
       s.job_deleted = true;
     }
-    s.job = e.object;
+    s.job = krdc::kube::slim_object(e.object);
   });
 }
 
 void RunWatch::on_pod(const WatchEvent& e) {
-  const auto md = e.object.value("metadata", nlohmann::json::object());
-  const std::string pod = md.value("name", "");
-  const auto labels = md.value("labels", nlohmann::json::object());
-  std::string job = labels.value("batch.kubernetes.io/job-name", labels.value("job-name", ""));
+  const auto md = e.object.find("metadata");
+  if (md == e.object.end() || !md->is_object()) return;
+  const std::string pod = md->value("name", "");
+  std::string job;
+  if (auto labels = md->find("labels"); labels != md->end() && labels->is_object()) {
+    job = labels->value("batch.kubernetes.io/job-name", labels->value("job-name", ""));
+  }
   if (log_) {
     log_(fmt::format("watch: pod {} {} {}", pod, e.type,
                      e.object.value("status", nlohmann::json::object()).value("phase", "")));
   }
+  if (job.empty()) return;
+  auto slim = krdc::kube::slim_object(e.object);
   dispatch(job, [&](StepState& s) {
     if (e.type == "DELETED") {
       s.pods.erase(pod);
-      s.deleted_pods[pod] = e.object;
+      s.deleted_pods[pod] = std::move(slim);
     } else {
-      s.pods[pod] = e.object;
+      s.pods[pod] = std::move(slim);
     }
   });
 }
