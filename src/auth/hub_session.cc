@@ -49,7 +49,14 @@ std::shared_ptr<HubSession> HubSession::start(std::shared_ptr<Hub> hub, TokenCac
 }
 
 void HubSession::verify_locked() {
-  claims_ = hub_->verify(tokens_.access_token);
+  try {
+    claims_ = hub_->verify(tokens_.access_token);
+  } catch (const AuthError& e) {
+    // A cached session the hub no longer vouches for (keys rotated, realm reset, tampered
+    // cache): say what to do about it.
+    if (kind_ == Kind::kStatic || !e.hint().empty()) throw;
+    throw AuthError(e.what(), kind_ == Kind::kLogin ? "run: krdc login" : "check KRDC_CLIENT_ID and the hub URL");
+  }
   if (tokens_.expires_at == Clock::time_point{}) tokens_.expires_at = claims_->expires_at;
 }
 
