@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "krdc/auth/authorize.h"
 #include "krdc/auth/device_flow.h"
@@ -336,4 +337,24 @@ TEST_CASE("auth: authorisation checks local audiences and exchanges for remote c
     CHECK(std::string(e.what()).find("step \"train\": not allowed on cluster \"unist\"") == 0);
     CHECK(std::string(e.what()).find("does not carry that audience") != std::string::npos);
   }
+}
+
+TEST_CASE("auth: parallel steps asking after a 401 cause one refresh, not one each") {
+  FakeHub fake;
+  TempDir tmp;
+  auto hub = make_hub(fake);
+  auto session = HubSession::start(hub, TokenCache(tmp.path / "krdc"),
+                                   run_device_flow(*hub, DeviceFlowOptions{"openid", {}, [](std::chrono::seconds) {}, {}}),
+                                   HubSession::Kind::kLogin);
+  auto refreshes = [&] {
+    std::lock_guard lock(fake.mu);
+    return std::count(fake.grants.begin(), fake.grants.end(), "refresh_token");
+  };
+  session->invalidate();
+  std::vector<std::thread> threads;
+  std::vector<std::string> seen(8);
+  for (int i = 0; i < 8; ++i) threads.emplace_back([&, i] { seen[i] = session->token(); });
+  for (auto& t : threads) t.join();
+  CHECK(refreshes() == 1);
+  for (const auto& t : seen) CHECK(t == seen[0]);
 }
