@@ -293,8 +293,10 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
 
     if (cancel.cancelled() || (req.deadline != Clock::time_point::max() && Clock::now() >= req.deadline)) {
       const bool timed_out = !cancel.cancelled();
-      finish_logs(0);
+      // Delete first (the log stream may take a second to notice a stop), and let the log
+      // follower catch the app's last words while the Pod terminates.
       const std::string left = stop_job();
+      finish_logs(1'000);
       result.status = timed_out ? StepStatus::kTimedOut : StepStatus::kCancelled;
       result.reason = timed_out ? fmt::format("timed out after {}; Job {} deleted", duration_text(step.timeout_ms), name)
                                 : fmt::format("cancelled; Job {} deleted", name);
