@@ -36,3 +36,15 @@ TEST_CASE("a whole-string reference keeps the value's type; embedded ones render
   CHECK(substitute(json::array({"${{ params.s }}", 5}), r) == json::array({"a b", 5}));
   CHECK_THROWS_WITH_AS(substitute("${{ params.missing }}", r), doctest::Contains("has no value"), std::invalid_argument);
 }
+
+#include "krdc/workflow/yaml_writer.h"
+
+TEST_CASE("YAML output quotes strings a reader would retype") {
+  const auto yaml = json_to_yaml({{"attempt", "1"}, {"flag", "true"}, {"none", ""}, {"n", 1}, {"name", "step-1"}});
+  const auto back = YAML::Load(yaml);
+  CHECK(back["attempt"].Tag() == "!");  // quoted: stays the string "1"
+  CHECK(back["flag"].Tag() == "!");
+  CHECK(back["none"].Tag() == "!");
+  CHECK(back["n"].Tag() == "?");  // a real number stays plain
+  CHECK(back["name"].as<std::string>() == "step-1");
+}
