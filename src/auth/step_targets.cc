@@ -14,8 +14,9 @@ std::vector<StepTarget> step_targets(const workflow::Workflow& wf, const config:
   const std::string local = local_cluster(config, env);
   std::vector<StepTarget> out;
   for (const auto& step : wf.steps) {
-    std::string cluster = step.cluster;
-    if (cluster.empty() && step.pull == "shared") cluster = local;
+    // pull: shared runs the image on the LOCAL cluster (scenario 1), whatever cluster publishes
+    // it, so that is where the credential is needed.
+    std::string cluster = step.pull == "shared" ? local : step.cluster;
     if (cluster.empty()) {
       if (step.pull == "shared") {
         throw workflow::invalid_at(step.mark, fmt::format("step \"{}\" uses pull: shared but no local cluster is configured", step.name),

@@ -28,6 +28,10 @@ spec:
     - name: plot
       pull: shared
       app: {image: x:1, command: [echo]}
+    - name: borrowed
+      cluster: unist
+      pull: shared
+      app: {image: x:1, command: [echo]}
 )";
 }  // namespace
 
@@ -35,7 +39,7 @@ TEST_CASE("auth: step targets from workflow and config") {
   auto wf = workflow::load_workflow_text(kWorkflow, "wf.yaml");
   auto cfg = config::parse_config("localCluster: kisti\nclusters: {kisti: {server: s, audience: krdc-kisti}}\n", "c.yaml");
   auto targets = auth::step_targets(wf, cfg, config::fixed_env({}));
-  REQUIRE(targets.size() == 3);
+  REQUIRE(targets.size() == 4);
   CHECK(targets[0].step == "fetch");
   CHECK(targets[0].local);
   CHECK(targets[0].audience == "krdc-kisti");
@@ -45,6 +49,10 @@ TEST_CASE("auth: step targets from workflow and config") {
   CHECK(targets[2].step == "plot");
   CHECK(targets[2].cluster == "kisti");
   CHECK(targets[2].local);
+  // An image published by unist but pulled from shared storage runs on (and needs) kisti.
+  CHECK(targets[3].step == "borrowed");
+  CHECK(targets[3].cluster == "kisti");
+  CHECK(targets[3].local);
 
   // KRDC_LOCAL_CLUSTER stands in when the config names none.
   auto no_local = config::parse_config("clusters: {kisti: {server: s, audience: krdc-kisti}}\n", "c.yaml");
