@@ -605,13 +605,17 @@ func (w *worker) start(ctx context.Context, pod *corev1.Pod, c *container, volum
 		}
 		spec.Mounts = append(spec.Mounts, mountSpec{Source: src, Target: vm.MountPath, ReadOnly: vm.ReadOnly, File: isFile})
 	}
-	// a private /tmp per pod, as a container has (shared by the pod's containers, like an emptyDir)
-	podTmp := filepath.Join(w.dir, "tmp")
-	if err := os.MkdirAll(podTmp, 0o777); err != nil {
-		return err
+	// a private /tmp per pod, as a container has (shared by the pod's containers, like an emptyDir) -- unless
+	// the image's own files live under /tmp (a repository cloned there, as CI may do): a private /tmp would
+	// hide them, so such pods share the host's /tmp.
+	if !underTmp(img.dir) && !underTmp(w.m.c.repoRoot) && (len(img.argv) == 0 || !underTmp(img.argv[0])) {
+		podTmp := filepath.Join(w.dir, "tmp")
+		if err := os.MkdirAll(podTmp, 0o777); err != nil {
+			return err
+		}
+		_ = os.Chmod(podTmp, 0o1777)
+		spec.Mounts = append(spec.Mounts, mountSpec{Source: podTmp, Target: "/tmp"})
 	}
-	_ = os.Chmod(podTmp, 0o1777)
-	spec.Mounts = append(spec.Mounts, mountSpec{Source: podTmp, Target: "/tmp"})
 	sortMounts(spec.Mounts)
 	spec.Mounts = append(spec.Mounts, mountSpec{Source: c.termPath, Target: tmp, File: true})
 	specPath := filepath.Join(c.dir, "exec.json")
@@ -1076,3 +1080,9 @@ func (w *worker) postStatus(ctx context.Context, st corev1.PodStatus) error {
 // nowSec is metav1.Now() at the API's one-second precision, so a status we compute compares equal to what
 // the server stored and unchanged statuses are not written again.
 func nowSec() metav1.Time { return metav1.NewTime(time.Now().Truncate(time.Second)) }
+
+// underTmp says whether an absolute path is /tmp or inside it.
+func underTmp(p string) bool {
+	c := filepath.Clean(p)
+	return c == "/tmp" || strings.HasPrefix(c, "/tmp/")
+}
