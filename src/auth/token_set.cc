@@ -28,11 +28,9 @@ bool TokenSet::refresh_usable(Clock::time_point now) const {
   return refresh_expires_at == Clock::time_point{} || refresh_expires_at > now;
 }
 
-TokenSet parse_token_response(const std::string& body, Clock::time_point now) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object() || str(j, "access_token").empty()) {
-    throw UnreachableError("the hub's token endpoint answered without an access token");
-  }
+namespace {
+// The string fields a token endpoint response and the cache file share, under the same names.
+TokenSet string_fields(const nlohmann::json& j) {
   TokenSet t;
   t.access_token = str(j, "access_token");
   t.refresh_token = str(j, "refresh_token");
@@ -40,6 +38,16 @@ TokenSet parse_token_response(const std::string& body, Clock::time_point now) {
   t.token_type = str(j, "token_type");
   t.scope = str(j, "scope");
   t.issued_token_type = str(j, "issued_token_type");
+  return t;
+}
+}  // namespace
+
+TokenSet parse_token_response(const std::string& body, Clock::time_point now) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object() || str(j, "access_token").empty()) {
+    throw UnreachableError("the hub's token endpoint answered without an access token");
+  }
+  TokenSet t = string_fields(j);
   if (j.contains("expires_in") && j["expires_in"].is_number()) {
     t.expires_at = now + std::chrono::seconds(j["expires_in"].get<long long>());
   } else {
@@ -66,13 +74,7 @@ nlohmann::json to_json(const TokenSet& t) {
 }
 
 TokenSet token_set_from_json(const nlohmann::json& j) {
-  TokenSet t;
-  t.access_token = str(j, "access_token");
-  t.refresh_token = str(j, "refresh_token");
-  t.id_token = str(j, "id_token");
-  t.token_type = str(j, "token_type");
-  t.scope = str(j, "scope");
-  t.issued_token_type = str(j, "issued_token_type");
+  TokenSet t = string_fields(j);
   if (j.contains("expires_at") && j["expires_at"].is_number()) t.expires_at = from_epoch(j["expires_at"].get<long long>());
   if (j.contains("refresh_expires_at") && j["refresh_expires_at"].is_number()) {
     t.refresh_expires_at = from_epoch(j["refresh_expires_at"].get<long long>());
