@@ -83,7 +83,15 @@ plane_configs() {
     echo "  claimMappings:"
     echo "    username: {claim: preferred_username, prefix: 'oidc:'}"
     echo "    groups: {claim: groups, prefix: 'oidc:'}"
-  } > "$P/authentication-config.yaml"
+  } > "$P/authentication-config.yaml.new"
+  # The apiserver reloads this file whenever it changes and rejects every token (401) until the reloaded
+  # JWT authenticator has fetched the issuer's keys again (~10 s): a running plane must not see a rewrite
+  # of the same content, nor a half-written file. Replace it only when it differs, and atomically.
+  if cmp -s "$P/authentication-config.yaml.new" "$P/authentication-config.yaml"; then
+    rm -f "$P/authentication-config.yaml.new"
+  else
+    mv -f "$P/authentication-config.yaml.new" "$P/authentication-config.yaml"
+  fi
   # Metadata for every request (benchmarks count gets/lists per user); the node's lease renewals are noise.
   cat > "$P/audit-policy.yaml" <<'EOF'
 apiVersion: audit.k8s.io/v1
@@ -169,6 +177,7 @@ start_kcm() {
     --authorization-kubeconfig="$P/controller-manager.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$P/pki/kcm" \
     --leader-elect=false \
+    --kube-api-qps=200 --kube-api-burst=400 --concurrent-job-syncs=20 \
     --controllers=job-controller,cronjob-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,namespace-controller,ttl-after-finished-controller,pod-garbage-collector-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller \
     --service-account-private-key-file="$P/pki/sa.key" --root-ca-file="$STATE/pki/ca.crt" \
     --use-service-account-credentials=false \
