@@ -97,18 +97,20 @@ ListWatchStats ListWatch::stats() const {
   return stats_;
 }
 
-void ListWatch::deliver(const WatchEvent& event) {
+void ListWatch::deliver(WatchEvent event) {
   const std::string uid = uid_of(event.object);
-  if (event.type == "DELETED") {
-    known_.erase(uid);
-  } else {
-    known_[uid] = slim_object(event.object);  // only for DELETED after a relist: no spec needed
-  }
   {
     std::lock_guard lock(stats_mu_);
     ++stats_.events;
   }
   on_event_(event);
+  if (event.type == "DELETED") {
+    known_.erase(uid);
+  } else {
+    // Kept only to report DELETED for what a relist no longer has: no spec needed, and a slim
+    // event is moved in rather than copied.
+    known_[uid] = options_.slim ? std::move(event.object) : slim_object(event.object);
+  }
 }
 
 void ListWatch::relist(const std::atomic<bool>&) {
@@ -134,9 +136,9 @@ void ListWatch::relist(const std::atomic<bool>&) {
   for (auto& item : list.value("items", nlohmann::json::array())) {
     const std::string uid = uid_of(item);
     const bool had = before.erase(uid) > 0;
-    deliver({had ? "MODIFIED" : "ADDED", item});
+    deliver({had ? "MODIFIED" : "ADDED", options_.slim ? slim_object(item) : std::move(item)});
   }
-  for (auto& [uid, object] : before) deliver({"DELETED", object});
+  for (auto& [uid, object] : before) deliver({"DELETED", std::move(object)});
   resource_version_ = list.value("metadata", nlohmann::json::object()).value("resourceVersion", "");
   gone_ = false;
 }
@@ -177,7 +179,7 @@ void ListWatch::watch_once(const std::atomic<bool>& stop) {
             }
             const std::string rv = rv_of(event->object);
             if (!rv.empty()) resource_version_ = rv;
-            if (event->type != "BOOKMARK") deliver(*event);
+            if (event->type != "BOOKMARK") deliver(std::move(*event));
             return !stop.load();
           });
           } catch (...) {

@@ -82,7 +82,7 @@ class ListWatch {
   void relist(const std::atomic<bool>& stop);
   // Returns normally when the server ended the watch; throws on errors. Sets gone_ on 410.
   void watch_once(const std::atomic<bool>& stop);
-  void deliver(const WatchEvent& event);
+  void deliver(WatchEvent event);
 
   ApiClient& api_;
   ListWatchOptions options_;

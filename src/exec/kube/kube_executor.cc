@@ -36,94 +36,18 @@ void wait_for_change(const StepWaiter& waiter, const CancelToken& cancel, Clock:
   } while (rc < 0 && errno == EINTR);
 }
 
-// The parts of a Pod the executor decides on.
-struct PodView {
-  std::string name;
-  std::string phase;
-  bool running = false;
-  bool terminated = false;
-  bool deleting = false;
-  int exit_code = -1;
-  std::string reason;    // terminated reason (Completed, Error, OOMKilled, DeadlineExceeded)
-  std::string message;   // the termination message
-  std::string waiting_reason;
-  std::string waiting_message;
-};
-
-PodView view_pod(const json& pod) {
-  PodView v;
-  const auto& md = pod.value("metadata", json::object());
-  const auto& st = pod.value("status", json::object());
-  v.name = md.value("name", "");
-  v.deleting = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
-  v.phase = st.value("phase", "");
-  for (const auto& cs : st.value("containerStatuses", json::array())) {
-    if (cs.value("name", "") != kContainerName) continue;
-    const auto& state = cs.value("state", json::object());
-    if (state.contains("running")) v.running = true;
-    if (state.contains("terminated")) {
-      const auto& t = state["terminated"];
-      v.terminated = true;
-      v.exit_code = t.value("exitCode", -1);
-      v.reason = t.value("reason", "");
-      v.message = t.value("message", "");
-    }
-    if (state.contains("waiting")) {
-      v.waiting_reason = state["waiting"].value("reason", "");
-      v.waiting_message = state["waiting"].value("message", "");
-    }
-  }
-  if (!v.terminated && (v.phase == "Failed" || v.phase == "Succeeded")) {
-    // A pod failed before its container ran (e.g. evicted, DeadlineExceeded at pod level).
-    v.terminated = true;
-    v.reason = st.value("reason", v.phase);
-    v.message = st.value("message", "");
-  }
-  return v;
-}
-
 // The pod standing for this attempt: the newest one (backoffLimit 0 makes it the only one).
 std::optional<PodView> current_pod(const StepState& s) {
-  const json* best = nullptr;
-  std::string best_ts;
+  const PodView* best = nullptr;
   for (const auto& [name, pod] : s.pods) {
-    const std::string ts = pod.value("metadata", json::object()).value("creationTimestamp", "");
-    if (!best || ts > best_ts) {
-      best = &pod;
-      best_ts = ts;
-    }
+    if (!best || pod.created > best->created) best = &pod;
   }
-  if (best) return view_pod(*best);
+  if (best) return *best;
   // A pod already gone: its last state still tells how it ended.
   for (const auto& [name, pod] : s.deleted_pods) {
-    PodView v = view_pod(pod);
-    if (v.terminated) return v;
+    if (pod.terminated) return pod;
   }
   return std::nullopt;
-}
-
-struct JobView {
-  bool complete = false;
-  bool failed = false;
-  std::string reason;
-  std::string message;
-};
-
-JobView view_job(const json& job) {
-  JobView v;
-  if (!job.is_object()) return v;
-  for (const auto& c : job.value("status", json::object()).value("conditions", json::array())) {
-    if (c.value("status", "") != "True") continue;
-    const std::string type = c.value("type", "");
-    if (type == "Complete") v.complete = true;
-    // FailureTarget comes first (k8s ≥ 1.31), Failed once the pods are gone: either decides.
-    if (type == "Failed" || type == "FailureTarget") {
-      v.failed = true;
-      v.reason = c.value("reason", "");
-      v.message = c.value("message", "");
-    }
-  }
-  return v;
 }
 
 std::string duration_text(long long ms) {
@@ -231,6 +155,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
   LogFollower::Sink sink;
   if (options_.follow) sink = [&observer, &req](std::string_view chunk) { observer.on_log(req, chunk); };
   bool told_running = false;
+  Clock::time_point live_log_at = Clock::time_point::max();
   // While set, we wait (briefly) for the other watch to catch up before deciding.
   Clock::time_point settle_until = Clock::time_point::max();
   auto settling = [&] { return settle_until != Clock::time_point::max(); };
@@ -259,7 +184,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
           problem = e.what();
         }
       }
-      if (s.pods.empty() && (s.job_deleted || s.job.is_null())) {
+      if (s.pods.empty() && (s.job_deleted || !s.job)) {
         std::lock_guard lock(mu_);
         live_jobs_.erase(name);
         return problem;
@@ -289,7 +214,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
     waiter->drain();
     const StepState s = waiter->snapshot();
     const auto pod = current_pod(s);
-    const JobView job = view_job(s.job);
+    const JobView job = s.job.value_or(JobView{});
 
     if (cancel.cancelled() || (req.deadline != Clock::time_point::max() && Clock::now() >= req.deadline)) {
       const bool timed_out = !cancel.cancelled();
@@ -320,9 +245,15 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
     }
 
     if (pod && (pod->running || pod->terminated) && !logs && !pod->name.empty() && s.pods.count(pod->name)) {
-      if (!told_running) observer.on_running(req);
-      told_running = true;
-      logs = std::make_unique<LogFollower>(*api_, cluster.ns, pod->name, kContainerName, req.log_file.string(), sink);
+      if (!told_running) {
+        observer.on_running(req);
+        told_running = true;
+        live_log_at = Clock::now() + std::chrono::milliseconds(options_.live_log_after_ms);
+      }
+      if (options_.follow || pod->terminated || Clock::now() >= live_log_at) {
+        logs = std::make_unique<LogFollower>(*api_, cluster.ns, pod->name, kContainerName, req.log_file.string(),
+                                             sink, /*follow=*/!pod->terminated);
+      }
     }
 
     // Decide, from the most specific fact to the least.
@@ -394,7 +325,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
         auto list = api_->get(fmt::format("{}?labelSelector={}", pods_path,
                                           krdc::kube::query_escape("batch.kubernetes.io/job-name=" + name)));
         for (auto& item : list.value("items", json::array())) {
-          waiter->update([&](StepState& st) { st.pods[item["metadata"].value("name", "")] = item; });
+          PodView view = view_pod(item, kContainerName);
+          waiter->update([&](StepState& st) { st.pods[view.name] = view; });
         }
         if (list.value("items", json::array()).empty()) {
           result.status = StepStatus::kFailed;
@@ -422,6 +354,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
     Clock::time_point until = req.deadline;
     until = std::min(until, settle_until);
     if (pull_error_since) until = std::min(until, *pull_error_since + std::chrono::seconds(61));
+    if (!logs && live_log_at > Clock::now()) until = std::min(until, live_log_at);
     wait_for_change(*waiter, cancel, until);
   }
 }

@@ -10,9 +10,10 @@
 namespace krdc::exec::kube {
 
 LogFollower::LogFollower(krdc::kube::ApiClient& api, std::string ns, std::string pod, std::string container,
-                         std::string file, Sink sink)
+                         std::string file, Sink sink, bool follow)
     : api_(api),
-      path_(fmt::format("/api/v1/namespaces/{}/pods/{}/log?container={}&follow=true", ns, pod, container)),
+      path_(fmt::format("/api/v1/namespaces/{}/pods/{}/log?container={}{}", ns, pod, container,
+                        follow ? "&follow=true" : "")),
       file_(std::move(file)),
       sink_(std::move(sink)) {
   thread_ = std::thread([this] { run(); });

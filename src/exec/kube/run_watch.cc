@@ -119,11 +119,12 @@ void RunWatch::on_job(const WatchEvent& e) {
   if (md == e.object.end() || !md->is_object()) return;
   const std::string name = md->value("name", "");
   if (log_) log_(fmt::format("watch: job {} {}", name, e.type));
+  JobView view = view_job(e.object);
   dispatch(name, [&](StepState& s) {
     if (e.type == "DELETED") {
       s.job_deleted = true;
     }
-    s.job = krdc::kube::slim_object(e.object);
+    s.job = std::move(view);
   });
 }
 
@@ -140,13 +141,13 @@ void RunWatch::on_pod(const WatchEvent& e) {
                      e.object.value("status", nlohmann::json::object()).value("phase", "")));
   }
   if (job.empty()) return;
-  auto slim = krdc::kube::slim_object(e.object);
+  PodView view = view_pod(e.object, kContainerName);
   dispatch(job, [&](StepState& s) {
     if (e.type == "DELETED") {
       s.pods.erase(pod);
-      s.deleted_pods[pod] = std::move(slim);
+      s.deleted_pods[pod] = std::move(view);
     } else {
-      s.pods[pod] = std::move(slim);
+      s.pods[pod] = std::move(view);
     }
   });
 }

@@ -25,6 +25,10 @@ struct KubeExecutorOptions {
   long long watch_outage_limit_ms = 180'000;
   // After deleting on cancel/timeout: how long (beyond the kill grace) to wait for the Pods to go.
   long long cleanup_wait_ms = 15'000;
+  // A container still running this long after it started gets its log streamed live into the
+  // log file (so `tail -f` works on long steps); one that ends sooner costs a single GET of its
+  // whole log, with no stream held open while it runs. --follow always streams.
+  long long live_log_after_ms = 2'000;
   std::function<void(std::string_view)> log;      // -v diagnostics
 };
 

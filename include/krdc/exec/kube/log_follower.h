@@ -1,8 +1,9 @@
 #pragma once
-// Streams one container's log (pods/log, follow=true) into the step's log file, on its own
-// thread, from the moment the Pod runs until the container ends. If the stream breaks (API
-// server restart), it reconnects and skips the bytes it already has: logs are append-only, so
-// the file ends up complete and nothing is shown twice.
+// Copies one container's log (pods/log) into the step's log file, on its own thread: streamed
+// (follow=true) from the moment the Pod runs until the container ends, or read once when the
+// container has already ended. If the stream breaks (API server restart), it reconnects and
+// skips the bytes it already has: logs are append-only, so the file ends up complete and
+// nothing is shown twice.
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -19,7 +20,7 @@ class LogFollower {
  public:
   using Sink = std::function<void(std::string_view chunk)>;  // --follow: to the terminal
   LogFollower(krdc::kube::ApiClient& api, std::string ns, std::string pod, std::string container,
-              std::string file, Sink sink);
+              std::string file, Sink sink, bool follow = true);
   ~LogFollower();  // stops and joins
   LogFollower(const LogFollower&) = delete;
   LogFollower& operator=(const LogFollower&) = delete;

@@ -8,10 +8,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
+#include "krdc/exec/kube/object_views.h"
 #include "krdc/kube/api_client.h"
 #include "krdc/kube/watch.h"
 
@@ -19,10 +21,10 @@ namespace krdc::exec::kube {
 
 // What one step knows about its Job and Pods, as the watches last saw them.
 struct StepState {
-  nlohmann::json job;                         // null until seen
+  std::optional<JobView> job;                 // empty until seen
   bool job_deleted = false;
-  std::map<std::string, nlohmann::json> pods; // name → last object (deleted ones removed)
-  std::map<std::string, nlohmann::json> deleted_pods;  // name → last object before deletion
+  std::map<std::string, PodView> pods;        // name → last state (deleted ones removed)
+  std::map<std::string, PodView> deleted_pods;  // name → last state before deletion
   std::string watch_error;                    // non-empty while a watch cannot reach the server
   std::chrono::steady_clock::time_point unhealthy_since{};  // first failure of the current outage
   std::chrono::steady_clock::time_point last_failure{};     // latest failed (re)connect
