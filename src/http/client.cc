@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -188,6 +190,32 @@ std::string server_message(std::string_view body) {
   return msg;
 }
 
+struct SessionShare::Impl {
+  detail::ShareHandle share{curl_share_init()};
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
+
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    static_cast<Impl*>(self)->locks[static_cast<size_t>(data)].lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* self) {
+    static_cast<Impl*>(self)->locks[static_cast<size_t>(data)].unlock();
+  }
+};
+
+SessionShare::SessionShare() : impl_(std::make_unique<Impl>()) {
+  CURLSH* sh = impl_->share.get();
+  if (!sh) throw UnreachableError("could not initialise libcurl (share)");
+  curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, &Impl::lock);
+  curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
+  curl_share_setopt(sh, CURLSHOPT_USERDATA, impl_.get());
+  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+}
+
+SessionShare::~SessionShare() = default;
+
+void* SessionShare::handle() const { return impl_->share.get(); }
+
 struct Client::Impl {
   ClientOptions options;
   detail::EasyHandle easy;
@@ -284,6 +312,7 @@ struct Client::Impl {
     curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // threads + timeouts: no SIGALRM
+    if (options.share) curl_easy_setopt(h, CURLOPT_SHARE, static_cast<CURLSH*>(options.share->handle()));
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // never carry a bearer to another host
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);

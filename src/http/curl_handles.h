@@ -12,7 +12,11 @@ struct EasyDeleter {
 struct SlistDeleter {
   void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
 };
+struct ShareDeleter {
+  void operator()(CURLSH* h) const noexcept { curl_share_cleanup(h); }
+};
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+using ShareHandle = std::unique_ptr<CURLSH, ShareDeleter>;
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 }  // namespace krdc::http::detail

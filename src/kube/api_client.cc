@@ -88,6 +88,7 @@ ApiClient::~ApiClient() = default;
 
 http::ClientOptions ApiClient::client_options() const {
   http::ClientOptions o = options_.http;
+  o.share = share_;
   o.ca_file = cluster_.ca_file;
   o.ca_pem = cluster_.ca_pem;
   o.client_cert_pem = cluster_.client_cert_pem;

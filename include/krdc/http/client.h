@@ -26,6 +26,23 @@ namespace krdc::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// What Clients talking to the same server may share across threads: TLS sessions (a new
+// connection resumes one instead of a full handshake with certificate verification) and DNS
+// answers. Connections themselves are not shared (libcurl does not support that across
+// threads); each Client keeps its own.
+class SessionShare {
+ public:
+  SessionShare();
+  ~SessionShare();
+  SessionShare(const SessionShare&) = delete;
+  SessionShare& operator=(const SessionShare&) = delete;
+  void* handle() const;  // the CURLSH*
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Thrown when the cancellation predicate turned true during a transfer or a backoff sleep.
 class CancelledError : public Error {
  public:
@@ -76,6 +93,8 @@ struct ClientOptions {
   // Diagnostics sink (-v): method, URL without query, status, attempt. Never headers/bodies.
   std::function<void(std::string_view)> log;
   std::string user_agent = "krdc";
+  // Optional: TLS sessions and DNS shared with other Clients (e.g. an API client's pool).
+  std::shared_ptr<SessionShare> share;
 };
 
 // A short, single-line human message from an error body: a JSON body's error_description /

@@ -81,6 +81,8 @@ class ApiClient {
   Pooled acquire();
   void release(Pooled pooled);
   std::mutex pool_mu_;
+  // TLS sessions shared by the pool: a new pooled connection resumes instead of a full handshake.
+  std::shared_ptr<http::SessionShare> share_ = std::make_shared<http::SessionShare>();
   std::vector<Pooled> pool_;
   std::atomic<long> requests_{0};
 };
