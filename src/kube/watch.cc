@@ -8,40 +8,6 @@
 
 namespace krdc::kube {
 
-std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim) {
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-  if (line.empty()) return std::nullopt;
-  // Slim: the object's spec and metadata.managedFields are lexed but never built (most of a
-  // Pod's bytes; building and freeing them dominated a waiting run's CPU).
-  nlohmann::json::parser_callback_t drop;
-  if (slim) {
-    drop = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-      if (event != nlohmann::json::parse_event_t::key) return true;
-      const auto& key = parsed.get_ref<const std::string&>();
-      return !((depth == 2 && key == "spec") || (depth == 3 && key == "managedFields"));
-    };
-  }
-  auto json = nlohmann::json::parse(line, drop, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json.contains("type") || !json["type"].is_string() || !json.contains("object") ||
-      !json["object"].is_object()) {
-    throw UnreachableError(fmt::format("watch stream: not an event: {}", std::string(line.substr(0, 120))));
-  }
-  return WatchEvent{json["type"].get<std::string>(), std::move(json["object"])};
-}
-
-nlohmann::json slim_object(const nlohmann::json& object) {
-  nlohmann::json out = nlohmann::json::object();
-  if (auto md = object.find("metadata"); md != object.end() && md->is_object()) {
-    nlohmann::json& m = out["metadata"] = nlohmann::json::object();
-    for (auto it = md->begin(); it != md->end(); ++it) {
-      if (it.key() != "managedFields") m[it.key()] = it.value();
-    }
-  }
-  if (auto st = object.find("status"); st != object.end()) out["status"] = *st;
-  if (auto kind = object.find("kind"); kind != object.end()) out["kind"] = *kind;
-  return out;
-}
-
 bool LineBuffer::feed(std::string_view chunk, const std::function<bool(std::string_view)>& on_line) {
   buffer_.append(chunk);
   size_t start = 0;
@@ -164,7 +130,7 @@ void ListWatch::watch_once(const std::atomic<bool>& stop) {
           healthy_told = true;
           try {
           return lines.feed(chunk, [&](std::string_view line) {
-            auto event = decode_watch_event(line, options_.slim);
+            auto event = decoder_.decode(line, options_.slim);
             if (!event) return true;
             if (event->type == "ERROR") {
               // A Status inside the stream; 410 (Expired/Gone) means our resourceVersion is too old.

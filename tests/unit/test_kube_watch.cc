@@ -104,6 +104,41 @@ TEST_CASE("kube watch: events decode; blank lines are skipped; garbage is a prot
   CHECK(b->type == "BOOKMARK");
   CHECK_THROWS_AS(krdc::kube::decode_watch_event("<html>"), krdc::UnreachableError);
   CHECK_THROWS_AS(krdc::kube::decode_watch_event(R"({"kind":"Status"})"), krdc::UnreachableError);
+  // a line cut short, two events run together, or trailing bytes: a broken stream, never half an event
+  CHECK_THROWS_AS(krdc::kube::decode_watch_event(R"({"type":"ADDED","object":{"metadata":{"name":)"),
+                  krdc::UnreachableError);
+  CHECK_THROWS_AS(krdc::kube::decode_watch_event(R"({"type":"ADDED","object":{}}{"type":"ADDED","object":{}})"),
+                  krdc::UnreachableError);
+  CHECK_THROWS_AS(krdc::kube::decode_watch_event(R"({"type":"ADDED","object":{}} x)"), krdc::UnreachableError);
+  CHECK_THROWS_AS(krdc::kube::decode_watch_event(R"({"type":"ADDED","object":[]})"), krdc::UnreachableError);
+}
+
+TEST_CASE("kube watch: values keep their JSON types; escapes are decoded; one decoder serves many lines") {
+  krdc::kube::WatchDecoder decoder;
+  for (int round = 0; round < 3; ++round) {  // the decoder's buffers are reused: nothing leaks between lines
+    const std::string line = R"({"type":"MODIFIED","object":{"kind":"Pod","metadata":{"name":"p)" + std::to_string(round) +
+                             R"(","deletionTimestamp":null,"annotations":{"m":"caf\u00e9 \"q\"\n"}},)"
+                             R"("spec":{"x":1},"status":{"containerStatuses":[{"name":"step","restartCount":0,)"
+                             R"("ready":false,"state":{"terminated":{"exitCode":-1,"big":18446744073709551615,)"
+                             R"("ratio":0.5,"message":"{\"k\": [1, 2]}"}}}]}}})";
+    for (bool slim : {true, false}) {
+      auto e = decoder.decode(line, slim);
+      REQUIRE(e);
+      const auto& md = e->object["metadata"];
+      CHECK(md["name"] == "p" + std::to_string(round));
+      CHECK(md["deletionTimestamp"].is_null());
+      CHECK(md["annotations"]["m"] == "caf\u00e9 \"q\"\n");
+      const auto& cs = e->object["status"]["containerStatuses"][0];
+      CHECK(cs["ready"] == false);
+      CHECK(cs["restartCount"].is_number_integer());
+      const auto& t = cs["state"]["terminated"];
+      CHECK(t["exitCode"] == -1);
+      CHECK(t["big"] == 18446744073709551615ULL);
+      CHECK(t["ratio"] == 0.5);
+      CHECK(t["message"] == R"({"k": [1, 2]})");
+      CHECK(e->object.contains("spec") == !slim);
+    }
+  }
 }
 
 TEST_CASE("kube watch: slim decoding drops spec and managedFields, keeps metadata and status") {

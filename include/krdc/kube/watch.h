@@ -16,22 +16,9 @@
 #include <string_view>
 
 #include "krdc/kube/api_client.h"
+#include "krdc/kube/watch_decoder.h"
 
 namespace krdc::kube {
-
-struct WatchEvent {
-  std::string type;        // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
-  nlohmann::json object;
-};
-
-// One line of a watch response. nullopt for a blank line; throws UnreachableError for a line
-// that is not a watch event (a protocol error: the stream is restarted).
-// With `slim`, the object's spec and metadata.managedFields are dropped while parsing.
-std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim = false);
-
-// What watchers keep of an object: metadata without managedFields, and status — no spec, which
-// is most of a Pod's bytes. Keeping (and copying) only this is what keeps a waiting step cheap.
-nlohmann::json slim_object(const nlohmann::json& object);
 
 // Splits a byte stream into lines (watch events are newline-delimited JSON).
 class LineBuffer {
@@ -90,6 +77,7 @@ class ListWatch {
   Health on_health_;
   std::string resource_version_;
   std::map<std::string, nlohmann::json> known_;  // uid → last object seen
+  WatchDecoder decoder_;  // the watch thread's own
   bool gone_ = true;                               // start with a list
   mutable std::mutex stats_mu_;
   ListWatchStats stats_;

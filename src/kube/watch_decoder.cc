@@ -1,0 +1,137 @@
+#include "krdc/kube/watch_decoder.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "krdc/util/errors.h"
+
+namespace krdc::kube {
+
+namespace {
+
+namespace od = simdjson::ondemand;
+using nlohmann::json;
+
+json to_json(od::value value);
+
+json object_to_json(od::object object) {
+  json out = json::object();
+  for (auto field : object) {
+    std::string key(field.unescaped_key().value());
+    out[std::move(key)] = to_json(field.value());
+  }
+  return out;
+}
+
+json to_json(od::value value) {
+  switch (value.type().value()) {
+    case od::json_type::object:
+      return object_to_json(value.get_object());
+    case od::json_type::array: {
+      json out = json::array();
+      for (auto element : value.get_array()) out.push_back(to_json(element.value()));
+      return out;
+    }
+    case od::json_type::string:
+      return std::string(value.get_string().value());
+    case od::json_type::boolean:
+      return value.get_bool().value();
+    case od::json_type::null:
+      (void)value.is_null();
+      return nullptr;
+    case od::json_type::number:
+      switch (value.get_number_type().value()) {
+        case od::number_type::signed_integer: return value.get_int64().value();
+        case od::number_type::unsigned_integer: return value.get_uint64().value();
+        default: return value.get_double().value();
+      }
+  }
+  return nullptr;
+}
+
+// metadata without managedFields, status, kind: the fields a watcher decides on. Unread fields
+// (spec, managedFields) are skipped by the iterator without being unescaped or built.
+json slim_to_json(od::object object) {
+  json out = json::object();
+  for (auto field : object) {
+    const std::string_view key = field.unescaped_key().value();
+    if (key == "spec") continue;
+    if (key == "metadata") {
+      json md = json::object();
+      for (auto m : field.value().get_object()) {
+        const std::string_view mkey = m.unescaped_key().value();
+        if (mkey == "managedFields") continue;
+        md[std::string(mkey)] = to_json(m.value());
+      }
+      out["metadata"] = std::move(md);
+    } else {
+      out[std::string(key)] = to_json(field.value());
+    }
+  }
+  return out;
+}
+
+[[noreturn]] void not_an_event(std::string_view line, std::string_view why) {
+  throw UnreachableError(fmt::format("watch stream: not an event ({}): {}", why, std::string(line.substr(0, 120))));
+}
+
+}  // namespace
+
+struct WatchDecoder::Impl {
+  simdjson::ondemand::parser parser;
+  std::string buffer;  // the line plus simdjson's padding
+};
+
+WatchDecoder::WatchDecoder() : impl_(std::make_unique<Impl>()) {}
+WatchDecoder::~WatchDecoder() = default;
+
+std::optional<WatchEvent> WatchDecoder::decode(std::string_view line, bool slim) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+  if (line.empty()) return std::nullopt;
+  std::string& buffer = impl_->buffer;
+  buffer.assign(line);
+  buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+  WatchEvent event;
+  bool have_object = false;
+  try {
+    od::document doc = impl_->parser.iterate(simdjson::padded_string_view(buffer.data(), line.size(), buffer.size()));
+    od::object top = doc.get_object();
+    for (auto field : top) {
+      const std::string_view key = field.unescaped_key().value();
+      if (key == "type") {
+        event.type = std::string(field.value().get_string().value());
+      } else if (key == "object") {
+        od::object object = field.value().get_object();
+        event.object = slim ? slim_to_json(object) : object_to_json(object);
+        have_object = true;
+      }
+    }
+    // The whole line must be one JSON value: trailing garbage is a broken stream too.
+    // (current_location() is out of bounds once the document has been read to its end)
+    if (doc.current_location().error() == simdjson::SUCCESS) not_an_event(line, "trailing bytes");
+  } catch (const simdjson::simdjson_error& e) {
+    not_an_event(line, e.what());
+  }
+  if (event.type.empty() || !have_object) not_an_event(line, "no type or object");
+  return event;
+}
+
+std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim) {
+  WatchDecoder decoder;
+  return decoder.decode(line, slim);
+}
+
+json slim_object(const json& object) {
+  json out = json::object();
+  if (auto md = object.find("metadata"); md != object.end() && md->is_object()) {
+    json& m = out["metadata"] = json::object();
+    for (auto it = md->begin(); it != md->end(); ++it) {
+      if (it.key() != "managedFields") m[it.key()] = it.value();
+    }
+  }
+  if (auto st = object.find("status"); st != object.end()) out["status"] = *st;
+  if (auto kind = object.find("kind"); kind != object.end()) out["kind"] = *kind;
+  return out;
+}
+
+}  // namespace krdc::kube
