@@ -218,6 +218,10 @@ void* SessionShare::handle() const { return impl_->share.get(); }
 
 struct Client::Impl {
   ClientOptions options;
+  // The transfer runs in a multi handle of its own (not curl_easy_perform) so wake() can
+  // interrupt its wait: a stopped watch ends at once instead of at the next progress tick.
+  // Declared before `easy`, so it outlives it.
+  detail::MultiHandle multi;
   detail::EasyHandle easy;
   std::mt19937_64 rng{std::random_device{}()};
   char errbuf[CURL_ERROR_SIZE] = {};
@@ -251,7 +255,7 @@ struct Client::Impl {
       t.cancelled = &options.cancelled;
       t.max_body = options.max_body_bytes;
       auto headers = setup(req, on_chunk != nullptr, t);
-      CURLcode rc = curl_easy_perform(easy.get());
+      CURLcode rc = perform(t);
       curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &resp.status);
       const bool can_retry = req.retry && attempt < options.max_retries && !t.delivered_any;
 
@@ -301,6 +305,36 @@ struct Client::Impl {
       log(fmt::format("{}: HTTP {}", what, resp.status));
       return resp;
     }
+  }
+
+  // curl_easy_perform, but woken by wake() and re-checking `cancelled` after every wait.
+  CURLcode perform(Transfer& t) {
+    CURL* h = easy.get();
+    if (CURLMcode mc = curl_multi_add_handle(multi.get(), h); mc != CURLM_OK) return CURLE_FAILED_INIT;
+    struct Remove {
+      CURLM* m;
+      CURL* h;
+      ~Remove() { curl_multi_remove_handle(m, h); }
+    } remove{multi.get(), h};
+    CURLcode result = CURLE_OK;
+    for (int running = 1;;) {
+      if (CURLMcode mc = curl_multi_perform(multi.get(), &running); mc != CURLM_OK) return CURLE_FAILED_INIT;
+      if (!running) break;
+      if (is_cancelled()) {
+        t.was_cancelled = true;
+        return CURLE_ABORTED_BY_CALLBACK;
+      }
+      // Timeouts stay libcurl's (CURLOPT_TIMEOUT_MS etc.); the 1 s cap only bounds how late a
+      // cancellation that nobody woke us for is noticed.
+      if (CURLMcode mc = curl_multi_poll(multi.get(), nullptr, 0, 1000, nullptr); mc != CURLM_OK) {
+        return CURLE_FAILED_INIT;
+      }
+    }
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == h) result = msg->data.result;
+    }
+    return result;
   }
 
   detail::Slist setup(const Request& req, bool streaming, Transfer& t) {
@@ -393,8 +427,9 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
     }
   }
   impl_->options = std::move(options);
+  impl_->multi.reset(curl_multi_init());
   impl_->easy.reset(curl_easy_init());
-  if (!impl_->easy) throw UnreachableError("could not initialise libcurl");
+  if (!impl_->easy || !impl_->multi) throw UnreachableError("could not initialise libcurl");
 }
 
 Client::~Client() = default;
@@ -415,5 +450,9 @@ Response Client::request(std::string method, std::string url, Headers headers, s
 Response Client::stream(const Request& request, const ChunkFn& on_chunk) { return impl_->run(request, &on_chunk); }
 
 const ClientOptions& Client::options() const { return impl_->options; }
+
+void Client::wake() {
+  if (impl_ && impl_->multi) curl_multi_wakeup(impl_->multi.get());
+}
 
 }  // namespace krdc::http

@@ -15,7 +15,11 @@ struct SlistDeleter {
 struct ShareDeleter {
   void operator()(CURLSH* h) const noexcept { curl_share_cleanup(h); }
 };
+struct MultiDeleter {
+  void operator()(CURLM* h) const noexcept { curl_multi_cleanup(h); }
+};
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
 using ShareHandle = std::unique_ptr<CURLSH, ShareDeleter>;
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 

@@ -161,9 +161,27 @@ bool ApiClient::remove(const std::string& path, std::optional<long> grace_period
   }
 }
 
+void ApiClient::wake_streams() {
+  std::lock_guard lock(streams_mu_);
+  for (http::Client* c : streams_) c->wake();
+}
+
 void ApiClient::stream(const std::string& path, const http::Client::ChunkFn& on_chunk, const std::atomic<bool>& stop) {
   PoolLease client(*this);
   client.watch_stop(stop);
+  // Registered while streaming, so whoever sets `stop` can wake the transfer (wake_streams).
+  struct Registration {
+    ApiClient& api;
+    http::Client* c;
+    Registration(ApiClient& a, http::Client* cl) : api(a), c(cl) {
+      std::lock_guard lock(api.streams_mu_);
+      api.streams_.insert(c);
+    }
+    ~Registration() {
+      std::lock_guard lock(api.streams_mu_);
+      api.streams_.erase(c);
+    }
+  } registration(*this, &*client);
   for (int attempt = 0;; ++attempt) {
     http::Request req;
     req.url = cluster_.server + path;

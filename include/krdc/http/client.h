@@ -87,8 +87,9 @@ struct ClientOptions {
   std::chrono::milliseconds backoff_max{30'000};
   std::chrono::milliseconds retry_after_max{120'000};  // cap on a server's Retry-After
   std::size_t max_body_bytes = 256u << 20;          // larger bodies are a protocol error
-  // Checked before each attempt, about once a second during a transfer and during backoff
-  // sleeps; returning true aborts with CancelledError. Must be thread-safe if shared.
+  // Checked before each attempt, during a transfer (at once after Client::wake(), else at least
+  // once a second) and during backoff sleeps; returning true aborts with CancelledError.
+  // Must be thread-safe if shared.
   std::function<bool()> cancelled;
   // Diagnostics sink (-v): method, URL without query, status, attempt. Never headers/bodies.
   std::function<void(std::string_view)> log;
@@ -124,6 +125,10 @@ class Client {
   Response stream(const Request& request, const ChunkFn& on_chunk);
 
   const ClientOptions& options() const;
+
+  // Thread-safe (the one exception): makes a transfer in progress re-check `cancelled` now
+  // instead of within a second. Stopping a watch or a log stream calls this.
+  void wake();
 
  private:
   struct Impl;

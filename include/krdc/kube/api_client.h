@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -50,11 +51,13 @@ class ApiClient {
   // the garbage collector). Returns false when the object was already gone (404).
   bool remove(const std::string& path, std::optional<long> grace_period_seconds = std::nullopt);
 
-  // A long response (watch, follow logs) handed over in chunks; `stop` is checked about once
-  // a second and ends the transfer with http::CancelledError. Non-2xx → ApiError (after the
-  // 401-once rule). Returns normally when the server ends the response.
+  // A long response (watch, follow logs) handed over in chunks; `stop` ends the transfer with
+  // http::CancelledError — at once after wake_streams(), else within a second. Non-2xx →
+  // ApiError (after the 401-once rule). Returns normally when the server ends the response.
   void stream(const std::string& path_and_query, const http::Client::ChunkFn& on_chunk,
               const std::atomic<bool>& stop);
+  // Thread-safe: every stream in progress re-checks its `stop` now. Call after setting it.
+  void wake_streams();
 
   // Any call: returns the response for 2xx, throws ApiError otherwise.
   http::Response call(const std::string& method, const std::string& path_and_query, const std::string& body = {});
@@ -84,6 +87,8 @@ class ApiClient {
   // TLS sessions shared by the pool: a new pooled connection resumes instead of a full handshake.
   std::shared_ptr<http::SessionShare> share_ = std::make_shared<http::SessionShare>();
   std::vector<Pooled> pool_;
+  std::mutex streams_mu_;
+  std::set<http::Client*> streams_;  // clients inside stream() right now
   std::atomic<long> requests_{0};
 };
 

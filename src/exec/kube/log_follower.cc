@@ -21,6 +21,7 @@ LogFollower::LogFollower(krdc::kube::ApiClient& api, std::string ns, std::string
 
 LogFollower::~LogFollower() {
   stop_ = true;
+  api_.wake_streams();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -31,6 +32,7 @@ bool LogFollower::finish(long long ms) {
   }
   const bool ended = done_.load();
   stop_ = true;
+  api_.wake_streams();
   if (thread_.joinable()) thread_.join();
   return ended;
 }

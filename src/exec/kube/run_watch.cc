@@ -42,6 +42,7 @@ RunWatch::RunWatch(krdc::kube::ApiClient& api, std::string ns, std::string run_l
 
 RunWatch::~RunWatch() {
   stop_ = true;
+  api_.wake_streams();
   if (jobs_thread_.joinable()) jobs_thread_.join();
   if (pods_thread_.joinable()) pods_thread_.join();
 }
