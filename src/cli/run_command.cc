@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "krdc/auth/authorize.h"
@@ -107,6 +108,10 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     }
   }
   if (args.dry_run) return dry_run(wf, executors, local_cluster, global);
+  // Each executor checks, with its target, that this user may do what the steps need.
+  std::map<std::string, std::vector<const workflow::Step*>> steps_by_kind;
+  for (const auto& s : wf.steps) steps_by_kind[exec::executor_kind(s, local_cluster)].push_back(&s);
+  for (const auto& [kind, steps] : steps_by_kind) executors.get(kind).preflight(steps);
   if (args.check_only) {
     std::cout << fmt::format("{}: {} steps checked; {} need a cluster, all authorised\n", args.file, wf.steps.size(),
                              targets.size());

@@ -62,6 +62,10 @@ class Executor {
   // What run() would do, without doing it (`krdc run --dry-run`): e.g. the argv and directory
   // for a process, the Job manifest for a cluster. Must not contact any server.
   virtual nlohmann::json describe(const StepRequest& request) const = 0;
+  // Before anything runs: checks that the user may do on this executor's target what run()
+  // will do for these steps (e.g. create and watch Jobs in the namespace) and throws AuthError
+  // naming them if not, so a refused run stops with nothing created. Default: nothing to check.
+  virtual void preflight(const std::vector<const workflow::Step*>& steps) { (void)steps; }
   // Last resort on a second Ctrl-C: stop what can be stopped at once, and describe what
   // may be left behind (e.g. Jobs not yet deleted). Must not block.
   virtual std::vector<std::string> emergency_stop() { return {}; }

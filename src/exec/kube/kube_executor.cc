@@ -106,6 +106,44 @@ std::vector<std::string> KubeExecutor::emergency_stop() {
   return out;
 }
 
+void KubeExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
+  if (steps.empty()) return;
+  const auto& cluster = api_->cluster();
+  struct Need {
+    const char* verb;
+    const char* group;
+    const char* resource;
+    const char* subresource;
+  };
+  static constexpr Need kNeeds[] = {{"create", "batch", "jobs", ""}, {"watch", "batch", "jobs", ""},
+                                    {"delete", "batch", "jobs", ""}, {"watch", "", "pods", ""},
+                                    {"get", "", "pods", "log"}};
+  std::vector<std::string> refused;
+  for (const Need& n : kNeeds) {
+    json attributes = {{"namespace", cluster.ns}, {"verb", n.verb}, {"group", n.group}, {"resource", n.resource}};
+    if (*n.subresource) attributes["subresource"] = n.subresource;
+    const json review = api_->create("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                                     {{"apiVersion", "authorization.k8s.io/v1"},
+                                      {"kind", "SelfSubjectAccessReview"},
+                                      {"spec", {{"resourceAttributes", attributes}}}});
+    const json& status = review.contains("status") ? review["status"] : json::object();
+    if (!status.value("allowed", false)) {
+      refused.push_back(fmt::format("{} {}{}{}", n.verb, n.resource, *n.subresource ? "/" : "", n.subresource));
+    }
+  }
+  if (refused.empty()) return;
+  std::string names;
+  for (size_t i = 0; i < steps.size() && i < 3; ++i) names += fmt::format("{}\"{}\"", i ? ", " : "", steps[i]->name);
+  if (steps.size() > 3) names += fmt::format(" and {} more", steps.size() - 3);
+  std::string what;
+  for (size_t i = 0; i < refused.size(); ++i) what += (i ? ", " : "") + refused[i];
+  throw AuthError(fmt::format("step{} {}: not allowed on cluster \"{}\" in namespace {}: the cluster refuses {}",
+                              steps.size() > 1 ? "s" : "", names, cluster.name, cluster.ns, what),
+                  fmt::format("ask the cluster's administrators to let you run Jobs in namespace {}, or set "
+                              "clusters.{}.namespace to a namespace where you may",
+                              cluster.ns, cluster.name));
+}
+
 StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
   const auto& cluster = api_->cluster();
   const auto& step = *req.step;

@@ -42,6 +42,10 @@ class KubeExecutor : public Executor {
   StepResult run(const StepRequest& request, StepObserver& observer, const CancelToken& cancel) override;
   nlohmann::json describe(const StepRequest& request) const override;
   std::vector<std::string> emergency_stop() override;
+  // SelfSubjectAccessReviews on the local cluster: create/watch/delete Jobs, watch Pods, read
+  // their logs, in the namespace. The hub may put the cluster's audience in every token; only
+  // the cluster's own RBAC knows whether this user may run Jobs there.
+  void preflight(const std::vector<const workflow::Step*>& steps) override;
 
   // The shared watch of a run (null before its first step); for tests and benchmarks.
   RunWatch* watch_for(const std::string& run_id);
