@@ -104,7 +104,7 @@ void RunWatch::run_watch(ListWatch& lw, const char* which) {
   }
 }
 
-void RunWatch::dispatch(const std::string& job_name, const std::function<void(StepState&)>& f) {
+void RunWatch::dispatch(const std::string& job_name, const std::function<bool(StepState&)>& f) {
   std::shared_ptr<StepWaiter> waiter;
   {
     std::lock_guard lock(mu_);
@@ -122,10 +122,10 @@ void RunWatch::on_job(const WatchEvent& e) {
   if (log_) log_(fmt::format("watch: job {} {}", name, e.type));
   JobView view = view_job(e.object);
   dispatch(name, [&](StepState& s) {
-    if (e.type == "DELETED") {
-      s.job_deleted = true;
-    }
+    const bool changed = (e.type == "DELETED" && !s.job_deleted) || !s.job || !(*s.job == view);
+    if (e.type == "DELETED") s.job_deleted = true;
     s.job = std::move(view);
+    return changed;
   });
 }
 
@@ -147,9 +147,12 @@ void RunWatch::on_pod(const WatchEvent& e) {
     if (e.type == "DELETED") {
       s.pods.erase(pod);
       s.deleted_pods[pod] = std::move(view);
-    } else {
-      s.pods[pod] = std::move(view);
+      return true;
     }
+    auto it = s.pods.find(pod);
+    if (it != s.pods.end() && it->second == view) return false;
+    s.pods[pod] = std::move(view);
+    return true;
   });
 }
 

@@ -20,6 +20,7 @@ struct PodView {
   std::string message;   // the termination message
   std::string waiting_reason;
   std::string waiting_message;
+  bool operator==(const PodView&) const = default;
 };
 
 struct JobView {
@@ -27,6 +28,7 @@ struct JobView {
   bool failed = false;
   std::string reason;
   std::string message;
+  bool operator==(const JobView&) const = default;
 };
 
 // `container` is the step's container; other containers' states are ignored.

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "krdc/exec/kube/object_views.h"
 #include "krdc/kube/api_client.h"
@@ -41,13 +42,20 @@ class StepWaiter {
   int fd() const { return fd_; }  // readable after a change; drain() before reading state
   void drain();
   StepState snapshot() const;
+  // Applies f to the state and wakes the step, unless f returns false (nothing it decides on
+  // changed: most Job and Pod updates only touch counters and conditions krdc does not read).
   template <class F>
   void update(F&& f) {
+    bool changed = true;
     {
       std::lock_guard lock(mu_);
-      f(state_);
+      if constexpr (std::is_same_v<decltype(f(state_)), bool>) {
+        changed = f(state_);
+      } else {
+        f(state_);
+      }
     }
-    notify();
+    if (changed) notify();
   }
 
  private:
@@ -75,7 +83,7 @@ class RunWatch {
 
  private:
   void start_locked();
-  void dispatch(const std::string& job_name, const std::function<void(StepState&)>& f);
+  void dispatch(const std::string& job_name, const std::function<bool(StepState&)>& f);
   void on_job(const krdc::kube::WatchEvent& e);
   void on_pod(const krdc::kube::WatchEvent& e);
   void on_health(const char* which, bool healthy, const std::string& error);
