@@ -46,6 +46,9 @@ ChildProcess::ChildProcess(const SpawnSpec& spec) {
   posix_spawn_file_actions_addopen(&actions.fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions.fa, 1, spec.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions.fa, 1, 2);
+  // Nothing else of krdc's reaches the app, even an fd another thread opened without
+  // O_CLOEXEC a moment ago (libraries do): the app sees stdin, stdout, stderr only.
+  posix_spawn_file_actions_addclosefrom_np(&actions.fa, 3);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions.fa, spec.cwd.c_str());
 
   SpawnAttr attr;

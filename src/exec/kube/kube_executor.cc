@@ -1,12 +1,13 @@
 #include "krdc/exec/kube/kube_executor.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <set>
 
@@ -164,7 +165,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
     const std::string& name;
     ~Unsubscribe() { rw.unsubscribe(name); }
   } unsubscribe{rw, name};
-  { std::ofstream touch(req.log_file, std::ios::trunc); }  // the log exists even if the Pod never runs
+  // The log exists even if the Pod never runs (O_CLOEXEC: apps may be spawned meanwhile).
+  if (const int fd = ::open(req.log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); fd >= 0) ::close(fd);
 
   json created;
   try {
