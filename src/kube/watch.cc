@@ -73,9 +73,8 @@ void ListWatch::deliver(WatchEvent event) {
   if (event.type == "DELETED") {
     known_.erase(uid);
   } else {
-    // Kept only to report DELETED for what a relist no longer has: no spec needed, and a slim
-    // event is moved in rather than copied.
-    known_[uid] = options_.slim ? std::move(event.object) : slim_object(event.object);
+    // Kept only to report DELETED for what a relist no longer has (moved, not copied).
+    known_[uid] = std::move(event.object);
   }
 }
 
@@ -83,13 +82,12 @@ void ListWatch::relist(const std::atomic<bool>&) {
   std::string base = options_.path + "?limit=500";
   if (!options_.label_selector.empty()) base += "&labelSelector=" + query_escape(options_.label_selector);
   // Pages of 500 (a big run has many Jobs); the first page's resourceVersion is the list's.
-  nlohmann::json list = nlohmann::json::parse(api_.call("GET", base).body);
-  for (int page = 0; page < 10'000; ++page) {
-    const std::string cont = list.value("metadata", nlohmann::json::object()).value("continue", "");
-    if (cont.empty()) break;
-    auto next = nlohmann::json::parse(api_.call("GET", base + "&continue=" + query_escape(cont)).body);
-    for (auto& item : next.value("items", nlohmann::json::array())) list["items"].push_back(std::move(item));
-    list["metadata"]["continue"] = next.value("metadata", nlohmann::json::object()).value("continue", "");
+  ObjectList list = decoder_.decode_list(api_.call("GET", base).body, options_.slim);
+  for (int page = 0; page < 10'000 && !list.continue_token.empty(); ++page) {
+    ObjectList next = decoder_.decode_list(api_.call("GET", base + "&continue=" + query_escape(list.continue_token)).body,
+                                           options_.slim);
+    for (auto& item : next.items) list.items.push_back(std::move(item));
+    list.continue_token = std::move(next.continue_token);
   }
   {
     std::lock_guard lock(stats_mu_);
@@ -99,13 +97,13 @@ void ListWatch::relist(const std::atomic<bool>&) {
   // The list is the truth now: what we knew and it lacks was deleted while we were not watching.
   std::map<std::string, nlohmann::json> before;
   before.swap(known_);
-  for (auto& item : list.value("items", nlohmann::json::array())) {
+  for (auto& item : list.items) {
     const std::string uid = uid_of(item);
     const bool had = before.erase(uid) > 0;
-    deliver({had ? "MODIFIED" : "ADDED", options_.slim ? slim_object(item) : std::move(item)});
+    deliver({had ? "MODIFIED" : "ADDED", std::move(item)});
   }
   for (auto& [uid, object] : before) deliver({"DELETED", std::move(object)});
-  resource_version_ = list.value("metadata", nlohmann::json::object()).value("resourceVersion", "");
+  resource_version_ = list.resource_version;
   gone_ = false;
 }
 

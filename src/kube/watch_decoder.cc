@@ -71,6 +71,8 @@ json slim_to_json(od::object object) {
   return out;
 }
 
+json decode_object(od::object object, bool slim) { return slim ? slim_to_json(object) : object_to_json(object); }
+
 [[noreturn]] void not_an_event(std::string_view line, std::string_view why) {
   throw UnreachableError(fmt::format("watch stream: not an event ({}): {}", why, std::string(line.substr(0, 120))));
 }
@@ -79,7 +81,13 @@ json slim_to_json(od::object object) {
 
 struct WatchDecoder::Impl {
   simdjson::ondemand::parser parser;
-  std::string buffer;  // the line plus simdjson's padding
+  std::string buffer;  // the text plus simdjson's padding
+
+  od::document iterate(std::string_view text) {
+    buffer.assign(text);
+    buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+    return parser.iterate(simdjson::padded_string_view(buffer.data(), text.size(), buffer.size()));
+  }
 };
 
 WatchDecoder::WatchDecoder() : impl_(std::make_unique<Impl>()) {}
@@ -88,21 +96,17 @@ WatchDecoder::~WatchDecoder() = default;
 std::optional<WatchEvent> WatchDecoder::decode(std::string_view line, bool slim) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
   if (line.empty()) return std::nullopt;
-  std::string& buffer = impl_->buffer;
-  buffer.assign(line);
-  buffer.append(simdjson::SIMDJSON_PADDING, '\0');
   WatchEvent event;
   bool have_object = false;
   try {
-    od::document doc = impl_->parser.iterate(simdjson::padded_string_view(buffer.data(), line.size(), buffer.size()));
+    od::document doc = impl_->iterate(line);
     od::object top = doc.get_object();
     for (auto field : top) {
       const std::string_view key = field.unescaped_key().value();
       if (key == "type") {
         event.type = std::string(field.value().get_string().value());
       } else if (key == "object") {
-        od::object object = field.value().get_object();
-        event.object = slim ? slim_to_json(object) : object_to_json(object);
+        event.object = decode_object(field.value().get_object(), slim);
         have_object = true;
       }
     }
@@ -116,22 +120,31 @@ std::optional<WatchEvent> WatchDecoder::decode(std::string_view line, bool slim)
   return event;
 }
 
+ObjectList WatchDecoder::decode_list(std::string_view body, bool slim) {
+  ObjectList list;
+  try {
+    od::document doc = impl_->iterate(body);
+    for (auto field : doc.get_object()) {
+      const std::string_view key = field.unescaped_key().value();
+      if (key == "metadata") {
+        for (auto m : field.value().get_object()) {
+          const std::string_view mkey = m.unescaped_key().value();
+          if (mkey == "resourceVersion") list.resource_version = std::string(m.value().get_string().value());
+          if (mkey == "continue") list.continue_token = std::string(m.value().get_string().value());
+        }
+      } else if (key == "items") {
+        for (auto item : field.value().get_array()) list.items.push_back(decode_object(item.get_object(), slim));
+      }
+    }
+  } catch (const simdjson::simdjson_error& e) {
+    throw UnreachableError(fmt::format("list response: not a list ({})", e.what()));
+  }
+  return list;
+}
+
 std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim) {
   WatchDecoder decoder;
   return decoder.decode(line, slim);
-}
-
-json slim_object(const json& object) {
-  json out = json::object();
-  if (auto md = object.find("metadata"); md != object.end() && md->is_object()) {
-    json& m = out["metadata"] = json::object();
-    for (auto it = md->begin(); it != md->end(); ++it) {
-      if (it.key() != "managedFields") m[it.key()] = it.value();
-    }
-  }
-  if (auto st = object.find("status"); st != object.end()) out["status"] = *st;
-  if (auto kind = object.find("kind"); kind != object.end()) out["kind"] = *kind;
-  return out;
 }
 
 }  // namespace krdc::kube

@@ -157,6 +157,29 @@ TEST_CASE("kube watch: slim decoding drops spec and managedFields, keeps metadat
   CHECK(full->object.contains("spec"));
 }
 
+TEST_CASE("kube watch: list pages decode like watch objects, with their version and continue token") {
+  krdc::kube::WatchDecoder decoder;
+  const std::string body =
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"41","continue":"tok=="},)"
+      R"("items":[{"metadata":{"name":"a","managedFields":[{"manager":"x"}]},"spec":{"x":1},"status":{"phase":"Running"}},)"
+      R"({"metadata":{"name":"b"},"status":{"phase":"Pending"}}]})";
+  auto slim = decoder.decode_list(body, /*slim=*/true);
+  CHECK(slim.resource_version == "41");
+  CHECK(slim.continue_token == "tok==");
+  REQUIRE(slim.items.size() == 2);
+  CHECK(slim.items[0]["metadata"]["name"] == "a");
+  CHECK_FALSE(slim.items[0]["metadata"].contains("managedFields"));
+  CHECK_FALSE(slim.items[0].contains("spec"));
+  CHECK(slim.items[1]["status"]["phase"] == "Pending");
+  auto full = decoder.decode_list(body, /*slim=*/false);
+  CHECK(full.items[0].contains("spec"));
+  auto last = decoder.decode_list(R"({"metadata":{"resourceVersion":"42"},"items":[]})", true);
+  CHECK(last.continue_token.empty());
+  CHECK(last.items.empty());
+  CHECK_THROWS_AS(decoder.decode_list("<html>", true), krdc::UnreachableError);
+  CHECK_THROWS_AS(decoder.decode_list(R"({"items":[1]})", true), krdc::UnreachableError);
+}
+
 TEST_CASE("kube watch: lines are framed across arbitrary chunk boundaries") {
   krdc::kube::LineBuffer lb;
   std::vector<std::string> lines;

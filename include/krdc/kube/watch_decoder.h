@@ -1,5 +1,5 @@
 #pragma once
-// Turning the lines of a watch stream into events. A waiting run decodes every change to its
+// Turning the lines of a watch stream (and the pages of a list) into events and objects. A waiting run decodes every change to its
 // Jobs and Pods (a dozen events of several kilobytes per step), so this is krdc's hottest code
 // while Jobs run: lines are scanned with simdjson's on-demand parser, and in slim mode only the
 // parts a watcher keeps (metadata without managedFields, status) are built as nlohmann::json;
@@ -9,12 +9,20 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace krdc::kube {
 
 struct WatchEvent {
   std::string type;        // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
   nlohmann::json object;
+};
+
+// A page of a collection (GET .../pods?limit=N): its items decoded like watch objects.
+struct ObjectList {
+  std::string resource_version;
+  std::string continue_token;  // non-empty: there is a next page
+  std::vector<nlohmann::json> items;
 };
 
 // Keeps its parser and buffer between lines (no allocation per event once warm); one per thread.
@@ -29,6 +37,9 @@ class WatchDecoder {
   // protocol error: the stream is restarted). With `slim`, the object's spec and
   // metadata.managedFields are dropped.
   std::optional<WatchEvent> decode(std::string_view line, bool slim);
+  // A list response; throws UnreachableError when the body is not one. Same `slim` as decode(),
+  // so listed and watched objects look alike to the watcher.
+  ObjectList decode_list(std::string_view body, bool slim);
 
  private:
   struct Impl;  // simdjson stays out of the headers (it is a very large one)
@@ -37,8 +48,5 @@ class WatchDecoder {
 
 // One line, with a decoder of its own (tests, rare callers).
 std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim = false);
-
-// What watchers keep of an object: metadata without managedFields, and status — no spec.
-nlohmann::json slim_object(const nlohmann::json& object);
 
 }  // namespace krdc::kube
