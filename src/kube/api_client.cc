@@ -163,7 +163,10 @@ bool ApiClient::remove(const std::string& path, std::optional<long> grace_period
 
 void ApiClient::wake_streams() {
   std::lock_guard lock(streams_mu_);
-  for (http::Client* c : streams_) c->wake();
+  // Only the ones asked to stop: the others would just go back to waiting.
+  for (const auto& [c, stop] : streams_) {
+    if (stop->load()) c->wake();
+  }
 }
 
 void ApiClient::stream(const std::string& path, const http::Client::ChunkFn& on_chunk, const std::atomic<bool>& stop) {
@@ -173,15 +176,15 @@ void ApiClient::stream(const std::string& path, const http::Client::ChunkFn& on_
   struct Registration {
     ApiClient& api;
     http::Client* c;
-    Registration(ApiClient& a, http::Client* cl) : api(a), c(cl) {
+    Registration(ApiClient& a, http::Client* cl, const std::atomic<bool>& stop) : api(a), c(cl) {
       std::lock_guard lock(api.streams_mu_);
-      api.streams_.insert(c);
+      api.streams_.emplace(c, &stop);
     }
     ~Registration() {
       std::lock_guard lock(api.streams_mu_);
       api.streams_.erase(c);
     }
-  } registration(*this, &*client);
+  } registration(*this, &*client, stop);
   for (int attempt = 0;; ++attempt) {
     http::Request req;
     req.url = cluster_.server + path;

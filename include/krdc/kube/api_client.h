@@ -16,7 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -56,7 +56,7 @@ class ApiClient {
   // ApiError (after the 401-once rule). Returns normally when the server ends the response.
   void stream(const std::string& path_and_query, const http::Client::ChunkFn& on_chunk,
               const std::atomic<bool>& stop);
-  // Thread-safe: every stream in progress re-checks its `stop` now. Call after setting it.
+  // Thread-safe: every stream in progress whose `stop` is set ends now. Call after setting it.
   void wake_streams();
 
   // Any call: returns the response for 2xx, throws ApiError otherwise.
@@ -88,7 +88,7 @@ class ApiClient {
   std::shared_ptr<http::SessionShare> share_ = std::make_shared<http::SessionShare>();
   std::vector<Pooled> pool_;
   std::mutex streams_mu_;
-  std::set<http::Client*> streams_;  // clients inside stream() right now
+  std::map<http::Client*, const std::atomic<bool>*> streams_;  // clients inside stream() → their stop flag
   std::atomic<long> requests_{0};
 };
 

@@ -258,8 +258,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
 
     if (cancel.cancelled() || (req.deadline != Clock::time_point::max() && Clock::now() >= req.deadline)) {
       const bool timed_out = !cancel.cancelled();
-      // Delete first (the log stream may take a second to notice a stop), and let the log
-      // follower catch the app's last words while the Pod terminates.
+      // Delete first, and let the log follower catch the app's last words while the Pod
+      // terminates (SIGTERM, then its grace period).
       const std::string left = stop_job();
       finish_logs(1'000);
       result.status = timed_out ? StepStatus::kTimedOut : StepStatus::kCancelled;
