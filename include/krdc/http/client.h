@@ -20,28 +20,12 @@
 #include <utility>
 #include <vector>
 
+#include "krdc/http/session_share.h"
 #include "krdc/util/errors.h"
 
 namespace krdc::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// What Clients talking to the same server may share across threads: TLS sessions (a new
-// connection resumes one instead of a full handshake with certificate verification) and DNS
-// answers. Connections themselves are not shared (libcurl does not support that across
-// threads); each Client keeps its own.
-class SessionShare {
- public:
-  SessionShare();
-  ~SessionShare();
-  SessionShare(const SessionShare&) = delete;
-  SessionShare& operator=(const SessionShare&) = delete;
-  void* handle() const;  // the CURLSH*
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 // Thrown when the cancellation predicate turned true during a transfer or a backoff sleep.
 class CancelledError : public Error {
