@@ -150,6 +150,13 @@ std::shared_ptr<Hub> make_hub(const FakeHub& fake) {
   return std::make_shared<Hub>(s, o);
 }
 
+// A session of a completed device login (no real waiting) against the fake hub.
+std::shared_ptr<HubSession> logged_in(const std::shared_ptr<Hub>& hub, const TempDir& tmp) {
+  return HubSession::start(hub, TokenCache(tmp.path / "krdc"),
+                           run_device_flow(*hub, DeviceFlowOptions{"openid", {}, [](std::chrono::seconds) {}, {}}),
+                           HubSession::Kind::kLogin);
+}
+
 DeviceFlowOptions recording(std::vector<long long>& sleeps, DeviceAuthorization* shown = nullptr) {
   DeviceFlowOptions o;
   o.sleep = [&sleeps](std::chrono::seconds d) { sleeps.push_back(d.count()); };
@@ -295,9 +302,7 @@ TEST_CASE("auth: authorisation checks local audiences and exchanges for remote c
   FakeHub fake;
   TempDir tmp;
   auto hub = make_hub(fake);
-  auto session = HubSession::start(hub, TokenCache(tmp.path / "krdc"),
-                                   run_device_flow(*hub, DeviceFlowOptions{"openid", {}, [](std::chrono::seconds) {}, {}}),
-                                   HubSession::Kind::kLogin);
+  auto session = logged_in(hub, tmp);
   std::vector<StepTarget> steps{{"fetch", "kisti", "krdc-kisti", true},
                                 {"regrid", "unist", "krdc-unist", false},
                                 {"plot", "kisti", "krdc-kisti", true},
@@ -343,9 +348,7 @@ TEST_CASE("auth: parallel steps asking after a 401 cause one refresh, not one ea
   FakeHub fake;
   TempDir tmp;
   auto hub = make_hub(fake);
-  auto session = HubSession::start(hub, TokenCache(tmp.path / "krdc"),
-                                   run_device_flow(*hub, DeviceFlowOptions{"openid", {}, [](std::chrono::seconds) {}, {}}),
-                                   HubSession::Kind::kLogin);
+  auto session = logged_in(hub, tmp);
   auto refreshes = [&] {
     std::lock_guard lock(fake.mu);
     return std::count(fake.grants.begin(), fake.grants.end(), "refresh_token");
