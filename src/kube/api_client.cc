@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "krdc/kube/watch_decoder.h"
+
 namespace krdc::kube {
 
 std::string query_escape(std::string_view value) {
@@ -142,9 +144,9 @@ http::Response ApiClient::call(const std::string& method, const std::string& pat
   }
 }
 
-nlohmann::json ApiClient::create(const std::string& path, const nlohmann::json& object) {
+nlohmann::json ApiClient::create(const std::string& path, const nlohmann::json& object, const FieldMask& keep) {
   auto resp = call("POST", path, object.dump());
-  return nlohmann::json::parse(resp.body);
+  return WatchDecoder().decode_object(resp.body, keep);
 }
 
 nlohmann::json ApiClient::get(const std::string& path) { return nlohmann::json::parse(call("GET", path).body); }

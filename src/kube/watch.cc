@@ -56,7 +56,11 @@ bool sleep_unless(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
 }  // namespace
 
 ListWatch::ListWatch(ApiClient& api, ListWatchOptions options, Handler on_event, Health on_health)
-    : api_(api), options_(std::move(options)), on_event_(std::move(on_event)), on_health_(std::move(on_health)) {}
+    : api_(api), options_(std::move(options)), on_event_(std::move(on_event)), on_health_(std::move(on_health)) {
+  if (!options_.fields.keeps_all()) {
+    for (const char* path : {"metadata.name", "metadata.uid", "metadata.resourceVersion"}) options_.fields.add(path);
+  }
+}
 
 ListWatchStats ListWatch::stats() const {
   std::lock_guard lock(stats_mu_);
@@ -82,10 +86,10 @@ void ListWatch::relist(const std::atomic<bool>&) {
   std::string base = options_.path + "?limit=500";
   if (!options_.label_selector.empty()) base += "&labelSelector=" + query_escape(options_.label_selector);
   // Pages of 500 (a big run has many Jobs); the first page's resourceVersion is the list's.
-  ObjectList list = decoder_.decode_list(api_.call("GET", base).body, options_.slim);
+  ObjectList list = decoder_.decode_list(api_.call("GET", base).body, options_.fields);
   for (int page = 0; page < 10'000 && !list.continue_token.empty(); ++page) {
     ObjectList next = decoder_.decode_list(api_.call("GET", base + "&continue=" + query_escape(list.continue_token)).body,
-                                           options_.slim);
+                                           options_.fields);
     for (auto& item : next.items) list.items.push_back(std::move(item));
     list.continue_token = std::move(next.continue_token);
   }
@@ -128,7 +132,7 @@ void ListWatch::watch_once(const std::atomic<bool>& stop) {
           healthy_told = true;
           try {
           return lines.feed(chunk, [&](std::string_view line) {
-            auto event = decoder_.decode(line, options_.slim);
+            auto event = decoder_.decode(line, options_.fields);
             if (!event) return true;
             if (event->type == "ERROR") {
               // A Status inside the stream; 410 (Expired/Gone) means our resourceVersion is too old.

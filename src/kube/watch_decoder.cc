@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "krdc/kube/field_mask.h"
 #include "krdc/util/errors.h"
 
 namespace krdc::kube {
@@ -49,29 +50,28 @@ json to_json(od::value value) {
   return nullptr;
 }
 
-// metadata without managedFields, status, kind: the fields a watcher decides on. Unread fields
-// (spec, managedFields) are skipped by the iterator without being unescaped or built.
-json slim_to_json(od::object object) {
-  json out = json::object();
-  for (auto field : object) {
-    const std::string_view key = field.unescaped_key().value();
-    if (key == "spec") continue;
-    if (key == "metadata") {
-      json md = json::object();
-      for (auto m : field.value().get_object()) {
-        const std::string_view mkey = m.unescaped_key().value();
-        if (mkey == "managedFields") continue;
-        md[std::string(mkey)] = to_json(m.value());
+// Only what `keep` names is built; the rest (a Pod's spec and managedFields: most of its bytes)
+// is skipped by the iterator without being unescaped or materialised.
+json masked_to_json(od::value value, const FieldMask& keep) {
+  if (keep.keeps_all()) return to_json(value);
+  switch (value.type().value()) {
+    case od::json_type::object: {
+      json out = json::object();
+      for (auto field : value.get_object()) {
+        const std::string_view key = field.unescaped_key().value();
+        if (const FieldMask* sub = keep.child(key)) out[std::string(key)] = masked_to_json(field.value(), *sub);
       }
-      out["metadata"] = std::move(md);
-    } else {
-      out[std::string(key)] = to_json(field.value());
+      return out;
     }
+    case od::json_type::array: {  // the mask applies to each element
+      json out = json::array();
+      for (auto element : value.get_array()) out.push_back(masked_to_json(element.value(), keep));
+      return out;
+    }
+    default:
+      return to_json(value);
   }
-  return out;
 }
-
-json decode_object(od::object object, bool slim) { return slim ? slim_to_json(object) : object_to_json(object); }
 
 [[noreturn]] void not_an_event(std::string_view line, std::string_view why) {
   throw UnreachableError(fmt::format("watch stream: not an event ({}): {}", why, std::string(line.substr(0, 120))));
@@ -93,7 +93,7 @@ struct WatchDecoder::Impl {
 WatchDecoder::WatchDecoder() : impl_(std::make_unique<Impl>()) {}
 WatchDecoder::~WatchDecoder() = default;
 
-std::optional<WatchEvent> WatchDecoder::decode(std::string_view line, bool slim) {
+std::optional<WatchEvent> WatchDecoder::decode(std::string_view line, const FieldMask& keep) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
   if (line.empty()) return std::nullopt;
   WatchEvent event;
@@ -106,7 +106,11 @@ std::optional<WatchEvent> WatchDecoder::decode(std::string_view line, bool slim)
       if (key == "type") {
         event.type = std::string(field.value().get_string().value());
       } else if (key == "object") {
-        event.object = decode_object(field.value().get_object(), slim);
+        // An ERROR event's object is a Status, read whole; the API server sends "type" first.
+        const bool whole = event.type.empty() || event.type == "ERROR";
+        od::value object = field.value();
+        if (object.type().value() != od::json_type::object) not_an_event(line, "object is not an object");
+        event.object = masked_to_json(object, whole ? FieldMask{} : keep);
         have_object = true;
       }
     }
@@ -120,7 +124,7 @@ std::optional<WatchEvent> WatchDecoder::decode(std::string_view line, bool slim)
   return event;
 }
 
-ObjectList WatchDecoder::decode_list(std::string_view body, bool slim) {
+ObjectList WatchDecoder::decode_list(std::string_view body, const FieldMask& keep) {
   ObjectList list;
   try {
     od::document doc = impl_->iterate(body);
@@ -133,7 +137,11 @@ ObjectList WatchDecoder::decode_list(std::string_view body, bool slim) {
           if (mkey == "continue") list.continue_token = std::string(m.value().get_string().value());
         }
       } else if (key == "items") {
-        for (auto item : field.value().get_array()) list.items.push_back(decode_object(item.get_object(), slim));
+        for (auto item : field.value().get_array()) {
+          od::value object = item.value();
+          if (object.type().value() != od::json_type::object) throw simdjson::simdjson_error(simdjson::INCORRECT_TYPE);
+          list.items.push_back(masked_to_json(object, keep));
+        }
       }
     }
   } catch (const simdjson::simdjson_error& e) {
@@ -142,9 +150,20 @@ ObjectList WatchDecoder::decode_list(std::string_view body, bool slim) {
   return list;
 }
 
-std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim) {
+nlohmann::json WatchDecoder::decode_object(std::string_view body, const FieldMask& keep) {
+  try {
+    od::document doc = impl_->iterate(body);
+    od::value object = doc.get_value();
+    if (object.type().value() != od::json_type::object) throw simdjson::simdjson_error(simdjson::INCORRECT_TYPE);
+    return masked_to_json(object, keep);
+  } catch (const simdjson::simdjson_error& e) {
+    throw UnreachableError(fmt::format("response: not a JSON object ({})", e.what()));
+  }
+}
+
+std::optional<WatchEvent> decode_watch_event(std::string_view line, const FieldMask& keep) {
   WatchDecoder decoder;
-  return decoder.decode(line, slim);
+  return decoder.decode(line, keep);
 }
 
 }  // namespace krdc::kube

@@ -121,8 +121,8 @@ TEST_CASE("kube watch: values keep their JSON types; escapes are decoded; one de
                              R"("spec":{"x":1},"status":{"containerStatuses":[{"name":"step","restartCount":0,)"
                              R"("ready":false,"state":{"terminated":{"exitCode":-1,"big":18446744073709551615,)"
                              R"("ratio":0.5,"message":"{\"k\": [1, 2]}"}}}]}}})";
-    for (bool slim : {true, false}) {
-      auto e = decoder.decode(line, slim);
+    for (bool all : {true, false}) {
+      auto e = decoder.decode(line, all ? krdc::kube::FieldMask{} : krdc::kube::FieldMask{"metadata", "status"});
       REQUIRE(e);
       const auto& md = e->object["metadata"];
       CHECK(md["name"] == "p" + std::to_string(round));
@@ -136,25 +136,54 @@ TEST_CASE("kube watch: values keep their JSON types; escapes are decoded; one de
       CHECK(t["big"] == 18446744073709551615ULL);
       CHECK(t["ratio"] == 0.5);
       CHECK(t["message"] == R"({"k": [1, 2]})");
-      CHECK(e->object.contains("spec") == !slim);
+      CHECK(e->object.contains("spec") == all);
     }
   }
 }
 
-TEST_CASE("kube watch: slim decoding drops spec and managedFields, keeps metadata and status") {
+TEST_CASE("kube watch: a field mask builds only the fields it names, inside arrays too") {
   const std::string line =
       R"({"type":"MODIFIED","object":{"kind":"Pod","metadata":{"name":"p","labels":{"spec":"x"},)"
       R"("managedFields":[{"manager":"kubelet"}]},"spec":{"containers":[{"name":"step"}]},)"
-      R"("status":{"phase":"Running","conditions":[{"type":"Ready"}]}}})";
-  auto e = krdc::kube::decode_watch_event(line, /*slim=*/true);
+      R"("status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"},{"type":"Init"}]}}})";
+  auto e = krdc::kube::decode_watch_event(line, {"metadata.name", "metadata.labels", "status.conditions.type"});
   REQUIRE(e);
+  CHECK(e->type == "MODIFIED");
   CHECK(e->object["metadata"]["name"] == "p");
-  CHECK(e->object["metadata"]["labels"]["spec"] == "x");  // only the object's own spec goes
+  CHECK(e->object["metadata"]["labels"]["spec"] == "x");  // a kept field is kept whole
   CHECK_FALSE(e->object["metadata"].contains("managedFields"));
   CHECK_FALSE(e->object.contains("spec"));
-  CHECK(e->object["status"]["phase"] == "Running");
+  CHECK_FALSE(e->object.contains("kind"));
+  CHECK_FALSE(e->object["status"].contains("phase"));
+  REQUIRE(e->object["status"]["conditions"].size() == 2);
+  CHECK(e->object["status"]["conditions"][0] == nlohmann::json{{"type", "Ready"}});
+  CHECK(e->object["status"]["conditions"][1] == nlohmann::json{{"type", "Init"}});
   auto full = krdc::kube::decode_watch_event(line);
   CHECK(full->object.contains("spec"));
+  CHECK(full->object["metadata"].contains("managedFields"));
+  // An ERROR event's Status is read whole whatever the mask: its code decides on a relist.
+  auto error = krdc::kube::decode_watch_event(
+      R"({"type":"ERROR","object":{"kind":"Status","code":410,"message":"too old"}})", {"metadata.name"});
+  REQUIRE(error);
+  CHECK(error->object["code"] == 410);
+  CHECK(error->object["message"] == "too old");
+}
+
+TEST_CASE("kube field mask: a shorter path keeps the whole value, whatever order the paths come in") {
+  krdc::kube::FieldMask m{"metadata.name", "status.phase"};
+  CHECK_FALSE(m.keeps_all());
+  REQUIRE(m.child("metadata"));
+  CHECK(m.child("metadata")->child("name"));
+  CHECK_FALSE(m.child("metadata")->child("uid"));
+  CHECK_FALSE(m.child("spec"));
+  m.add("metadata");
+  CHECK(m.child("metadata")->keeps_all());
+  m.add("metadata.uid");  // no narrowing back
+  CHECK(m.child("metadata")->keeps_all());
+  CHECK(m.child("status")->child("phase")->keeps_all());
+  CHECK_FALSE(m.child("status")->child("reason"));
+  CHECK(krdc::kube::FieldMask{}.keeps_all());
+  CHECK(krdc::kube::FieldMask{}.child("anything")->keeps_all());
 }
 
 TEST_CASE("kube watch: list pages decode like watch objects, with their version and continue token") {
@@ -163,21 +192,22 @@ TEST_CASE("kube watch: list pages decode like watch objects, with their version 
       R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"41","continue":"tok=="},)"
       R"("items":[{"metadata":{"name":"a","managedFields":[{"manager":"x"}]},"spec":{"x":1},"status":{"phase":"Running"}},)"
       R"({"metadata":{"name":"b"},"status":{"phase":"Pending"}}]})";
-  auto slim = decoder.decode_list(body, /*slim=*/true);
-  CHECK(slim.resource_version == "41");
-  CHECK(slim.continue_token == "tok==");
-  REQUIRE(slim.items.size() == 2);
-  CHECK(slim.items[0]["metadata"]["name"] == "a");
-  CHECK_FALSE(slim.items[0]["metadata"].contains("managedFields"));
-  CHECK_FALSE(slim.items[0].contains("spec"));
-  CHECK(slim.items[1]["status"]["phase"] == "Pending");
-  auto full = decoder.decode_list(body, /*slim=*/false);
+  const krdc::kube::FieldMask keep{"metadata.name", "status"};
+  auto masked = decoder.decode_list(body, keep);
+  CHECK(masked.resource_version == "41");
+  CHECK(masked.continue_token == "tok==");
+  REQUIRE(masked.items.size() == 2);
+  CHECK(masked.items[0]["metadata"]["name"] == "a");
+  CHECK_FALSE(masked.items[0]["metadata"].contains("managedFields"));
+  CHECK_FALSE(masked.items[0].contains("spec"));
+  CHECK(masked.items[1]["status"]["phase"] == "Pending");
+  auto full = decoder.decode_list(body);
   CHECK(full.items[0].contains("spec"));
-  auto last = decoder.decode_list(R"({"metadata":{"resourceVersion":"42"},"items":[]})", true);
+  auto last = decoder.decode_list(R"({"metadata":{"resourceVersion":"42"},"items":[]})", keep);
   CHECK(last.continue_token.empty());
   CHECK(last.items.empty());
-  CHECK_THROWS_AS(decoder.decode_list("<html>", true), krdc::UnreachableError);
-  CHECK_THROWS_AS(decoder.decode_list(R"({"items":[1]})", true), krdc::UnreachableError);
+  CHECK_THROWS_AS(decoder.decode_list("<html>", keep), krdc::UnreachableError);
+  CHECK_THROWS_AS(decoder.decode_list(R"({"items":[1]})", keep), krdc::UnreachableError);
 }
 
 TEST_CASE("kube watch: lines are framed across arbitrary chunk boundaries") {

@@ -24,6 +24,7 @@
 #include "krdc/http/client.h"
 #include "krdc/kube/api_error.h"
 #include "krdc/kube/cluster.h"
+#include "krdc/kube/field_mask.h"
 
 namespace krdc::kube {
 
@@ -43,8 +44,9 @@ class ApiClient {
 
   const ClusterAccess& cluster() const { return cluster_; }
 
-  // POST `path` with a JSON body; returns the created object. Throws ApiError (409 included).
-  nlohmann::json create(const std::string& path, const nlohmann::json& object);
+  // POST `path` with a JSON body; returns the created object, or the part of it `keep` names.
+  // Throws ApiError (409 included).
+  nlohmann::json create(const std::string& path, const nlohmann::json& object, const FieldMask& keep = {});
   // GET; throws ApiError (404 included).
   nlohmann::json get(const std::string& path);
   // DELETE with propagationPolicy=Background (dependents such as a Job's Pods are removed by

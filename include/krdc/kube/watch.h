@@ -39,7 +39,9 @@ struct ListWatchOptions {
   std::chrono::milliseconds backoff_base{250};
   std::chrono::milliseconds backoff_max{5000};
   std::function<void(std::string_view)> log;  // -v: relists and resumes, one line each
-  bool slim = false;           // events without spec/managedFields (see decode_watch_event)
+  // What the handler reads of each object (default: all). ListWatch adds the metadata it needs
+  // itself (name, uid, resourceVersion).
+  FieldMask fields;
 };
 
 struct ListWatchStats {

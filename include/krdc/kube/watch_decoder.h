@@ -1,15 +1,17 @@
 #pragma once
 // Turning the lines of a watch stream (and the pages of a list) into events and objects. A waiting run decodes every change to its
 // Jobs and Pods (a dozen events of several kilobytes per step), so this is krdc's hottest code
-// while Jobs run: lines are scanned with simdjson's on-demand parser, and in slim mode only the
-// parts a watcher keeps (metadata without managedFields, status) are built as nlohmann::json;
-// the spec and managedFields — most of a Pod's bytes — are skipped without being materialised.
+// while Jobs run: lines are scanned with simdjson's on-demand parser, and only the fields a
+// FieldMask names are built as nlohmann::json; the rest (a Pod's spec and managedFields, most
+// of its bytes) is skipped without being materialised.
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "krdc/kube/field_mask.h"
 
 namespace krdc::kube {
 
@@ -34,12 +36,14 @@ class WatchDecoder {
   WatchDecoder& operator=(const WatchDecoder&) = delete;
 
   // nullopt for a blank line; throws UnreachableError for a line that is not a watch event (a
-  // protocol error: the stream is restarted). With `slim`, the object's spec and
-  // metadata.managedFields are dropped.
-  std::optional<WatchEvent> decode(std::string_view line, bool slim);
-  // A list response; throws UnreachableError when the body is not one. Same `slim` as decode(),
+  // protocol error: the stream is restarted). The object keeps what `keep` names (an ERROR
+  // event's Status is kept whole).
+  std::optional<WatchEvent> decode(std::string_view line, const FieldMask& keep = {});
+  // A list response; throws UnreachableError when the body is not one. Same `keep` as decode(),
   // so listed and watched objects look alike to the watcher.
-  ObjectList decode_list(std::string_view body, bool slim);
+  ObjectList decode_list(std::string_view body, const FieldMask& keep = {});
+  // One object (a create's or get's response); throws UnreachableError when the body is not one.
+  nlohmann::json decode_object(std::string_view body, const FieldMask& keep = {});
 
  private:
   struct Impl;  // simdjson stays out of the headers (it is a very large one)
@@ -47,6 +51,6 @@ class WatchDecoder {
 };
 
 // One line, with a decoder of its own (tests, rare callers).
-std::optional<WatchEvent> decode_watch_event(std::string_view line, bool slim = false);
+std::optional<WatchEvent> decode_watch_event(std::string_view line, const FieldMask& keep = {});
 
 }  // namespace krdc::kube

@@ -170,7 +170,7 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
 
   json created;
   try {
-    created = api_->create(jobs_path(), manifest);
+    created = api_->create(jobs_path(), manifest, krdc::kube::FieldMask{"metadata.uid"});
   } catch (const krdc::kube::ApiError& e) {
     if (e.status() != 409) throw;
     // Our fixed name exists: a retried POST whose first try did reach the server. Adopt it if

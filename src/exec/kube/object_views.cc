@@ -21,6 +21,20 @@ std::string text(const json& object, const char* key) {
 
 }  // namespace
 
+const krdc::kube::FieldMask& pod_view_fields() {
+  static const krdc::kube::FieldMask fields{
+      "metadata.name",  "metadata.creationTimestamp", "metadata.deletionTimestamp",
+      "status.phase",   "status.reason",              "status.message",
+      "status.containerStatuses.name", "status.containerStatuses.state"};
+  return fields;
+}
+
+const krdc::kube::FieldMask& job_view_fields() {
+  static const krdc::kube::FieldMask fields{"status.conditions.type", "status.conditions.status",
+                                            "status.conditions.reason", "status.conditions.message"};
+  return fields;
+}
+
 PodView view_pod(const json& pod, const std::string& container) {
   PodView v;
   const json& md = member(pod, "metadata");

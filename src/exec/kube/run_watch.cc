@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "krdc/exec/kube/job_manifest.h"
+#include "krdc/exec/kube/object_views.h"
 
 namespace krdc::exec::kube {
 
@@ -82,7 +83,10 @@ void RunWatch::start_locked() {
   po.label_selector = selector;
   jo.log = log_;
   po.log = log_;
-  jo.slim = po.slim = true;  // waiting needs metadata and status only
+  // Waiting reads the views' fields, and a Pod's labels to find its Job.
+  jo.fields = job_view_fields();
+  po.fields = pod_view_fields();
+  po.fields.add("metadata.labels");
   jobs_ = std::make_unique<ListWatch>(
       api_, jo, [this](const WatchEvent& e) { on_job(e); },
       [this](bool healthy, const std::string& err) { on_health("jobs", healthy, err); });

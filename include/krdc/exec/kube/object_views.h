@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "krdc/kube/field_mask.h"
+
 namespace krdc::exec::kube {
 
 struct PodView {
@@ -30,6 +32,10 @@ struct JobView {
   std::string message;
   bool operator==(const JobView&) const = default;
 };
+
+// What view_pod / view_job read: a watch need keep no more of each object.
+const krdc::kube::FieldMask& pod_view_fields();
+const krdc::kube::FieldMask& job_view_fields();
 
 // `container` is the step's container; other containers' states are ignored.
 PodView view_pod(const nlohmann::json& pod, const std::string& container);
