@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "krdc/kube/watch_decoder.h"
 
 namespace krdc::kube {
@@ -82,7 +84,7 @@ void ApiClient::release(Pooled pooled) {
 }
 
 ApiClient::ApiClient(ClusterAccess cluster, ApiClientOptions options)
-    : cluster_(std::move(cluster)), options_(std::move(options)) {
+    : cluster_(std::move(cluster)), options_(std::move(options)), call_slots_(std::max(1, options_.max_parallel_calls)) {
   while (!cluster_.server.empty() && cluster_.server.back() == '/') cluster_.server.pop_back();
 }
 
@@ -120,6 +122,11 @@ std::string ApiClient::describe(const std::string& method, const std::string& pa
 }
 
 http::Response ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
+  call_slots_.acquire();
+  struct Slot {
+    std::counting_semaphore<>& slots;
+    ~Slot() { slots.release(); }
+  } slot{call_slots_};
   PoolLease client(*this);
   for (int attempt = 0;; ++attempt) {
     http::Request req;

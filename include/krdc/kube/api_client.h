@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <map>
+#include <semaphore>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ std::string query_escape(std::string_view value);
 
 struct ApiClientOptions {
   http::ClientOptions http;  // timeouts, retries, -v log; CA and client cert are taken from the cluster
+  // Calls (not streams) in flight at once; more wait their turn. Each concurrent call needs a
+  // connection of its own (HTTP/1.1), so this bounds the TLS handshakes a burst of steps costs
+  // (20 steps starting together opened 20) and the load krdc puts on an API server, as
+  // client-go's rate limiter does for kubectl.
+  int max_parallel_calls = 6;
 };
 
 class ApiClient {
@@ -92,6 +98,7 @@ class ApiClient {
   std::mutex streams_mu_;
   std::map<http::Client*, const std::atomic<bool>*> streams_;  // clients inside stream() → their stop flag
   std::atomic<long> requests_{0};
+  std::counting_semaphore<> call_slots_;
 };
 
 }  // namespace krdc::kube
