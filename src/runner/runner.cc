@@ -5,15 +5,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <random>
-#include <thread>
+#include <set>
 
 #include "krdc/exec/outputs.h"
 #include "krdc/plan/plan.h"
 #include "krdc/util/digest.h"
 #include "krdc/util/errors.h"
+#include "krdc/util/worker_pool.h"
 #include "krdc/workflow/params.h"
 #include "krdc/workflow/template.h"
 
@@ -88,14 +88,20 @@ struct Runner::Impl {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Completion> done;
-  std::map<size_t, std::thread> workers;
+  std::set<size_t> running;  // steps on a worker thread
   exec::CancelToken stop;  // set on external cancel or --fail-fast; what executors watch
   bool cancelled_externally = false;
   Observer observer;
   RunSummary summary;
+  // Last: destroyed (its threads joined) before anything its tasks use.
+  WorkerPool workers;
 
   explicit Impl(Runner& runner)
-      : r(runner), plan(runner.wf_), outputs(runner.wf_.steps.size()), observer(runner.status_) {}
+      : r(runner),
+        plan(runner.wf_),
+        outputs(runner.wf_.steps.size()),
+        observer(runner.status_),
+        workers(static_cast<size_t>(runner.options_.jobs)) {}
 
   const workflow::Step& step(size_t i) const { return r.wf_.steps[i]; }
 
@@ -198,7 +204,8 @@ struct Runner::Impl {
       finish_without_running(i, e.what());
       return;
     }
-    workers.emplace(i, std::thread([this, i, executor, params = std::move(params), args = std::move(args), digest] {
+    running.insert(i);
+    workers.submit([this, i, executor, params = std::move(params), args = std::move(args), digest] {
       Completion c = attempt_loop(i, *executor, params, args);
       c.digest = digest;
       {
@@ -206,7 +213,7 @@ struct Runner::Impl {
         done.push_back(std::move(c));
       }
       cv.notify_one();
-    }));
+    });
   }
 
   // Runs on a worker thread: every attempt of one step, with backoff between them.
@@ -270,8 +277,7 @@ struct Runner::Impl {
 
   void complete(Completion c) {
     const size_t i = c.step;
-    workers.at(i).join();
-    workers.erase(i);
+    running.erase(i);
     const auto& s = step(i);
     const bool ok = c.result.status == StepStatus::kSucceeded;
     auto rec = base_record(i, "end");
@@ -319,7 +325,7 @@ struct Runner::Impl {
     r.status_.run_started(r.wf_.name, r.options_.run_id, r.results_.path());
 
     std::vector<size_t> queue;  // ready but waiting for a free slot
-    while (!plan.done() || !workers.empty()) {
+    while (!plan.done() || !running.empty()) {
       if (r.cancel_.cancelled() && !cancelled_externally) {
         cancelled_externally = true;
         stop.cancel();
@@ -328,14 +334,14 @@ struct Runner::Impl {
       }
       if (!stop.cancelled()) {
         for (size_t s : plan.take_ready()) queue.push_back(s);
-        while (!queue.empty() && workers.size() < static_cast<size_t>(r.options_.jobs) && !stop.cancelled()) {
+        while (!queue.empty() && running.size() < static_cast<size_t>(r.options_.jobs) && !stop.cancelled()) {
           const size_t s = queue.front();
           queue.erase(queue.begin());
           start(s);
           for (size_t n : plan.take_ready()) queue.push_back(n);  // resumed/failed-early steps free their dependents
         }
       }
-      if (workers.empty() && queue.empty() && plan.done()) break;
+      if (running.empty() && queue.empty() && plan.done()) break;
       std::unique_lock lock(mu);
       if (done.empty()) cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !done.empty(); });
       std::deque<Completion> finished;
