@@ -291,7 +291,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
         live_log_at = Clock::now() + std::chrono::milliseconds(options_.live_log_after_ms);
       }
       if (options_.follow || pod->terminated || Clock::now() >= live_log_at) {
-        logs = std::make_unique<LogFollower>(*api_, cluster.ns, pod->name, kContainerName, req.log_file.string(),
+        logs = std::make_unique<LogFollower>(*api_, log_threads_, cluster.ns, pod->name, kContainerName,
+                                             req.log_file.string(),
                                              sink, /*follow=*/!pod->terminated);
       }
     }

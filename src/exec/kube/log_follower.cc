@@ -6,23 +6,27 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <thread>
 
 namespace krdc::exec::kube {
 
-LogFollower::LogFollower(krdc::kube::ApiClient& api, std::string ns, std::string pod, std::string container,
-                         std::string file, Sink sink, bool follow)
+LogFollower::LogFollower(krdc::kube::ApiClient& api, WorkerPool& threads, std::string ns, std::string pod,
+                         std::string container, std::string file, Sink sink, bool follow)
     : api_(api),
       path_(fmt::format("/api/v1/namespaces/{}/pods/{}/log?container={}{}", ns, pod, container,
                         follow ? "&follow=true" : "")),
       file_(std::move(file)),
       sink_(std::move(sink)) {
-  thread_ = std::thread([this] { run(); });
+  threads.submit([this] { run(); });
 }
 
-LogFollower::~LogFollower() {
+LogFollower::~LogFollower() { stop_and_wait(); }
+
+void LogFollower::stop_and_wait() {
   stop_ = true;
   api_.wake_streams();
-  if (thread_.joinable()) thread_.join();
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return done_.load(); });
 }
 
 bool LogFollower::finish(long long ms) {
@@ -31,9 +35,7 @@ bool LogFollower::finish(long long ms) {
     cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return done_.load(); });
   }
   const bool ended = done_.load();
-  stop_ = true;
-  api_.wake_streams();
-  if (thread_.joinable()) thread_.join();
+  stop_and_wait();
   return ended;
 }
 
@@ -78,10 +80,10 @@ void LogFollower::run() {
     }
   }
   if (fd >= 0) ::close(fd);
-  {
-    std::lock_guard lock(mu_);
-    done_ = true;
-  }
+  // Notified under the lock: the owner may destroy this object as soon as it sees done_, so
+  // nothing here may touch it after the unlock.
+  std::lock_guard lock(mu_);
+  done_ = true;
   cv_.notify_all();
 }
 

@@ -14,6 +14,7 @@
 #include "krdc/exec/kube/job_manifest.h"
 #include "krdc/exec/kube/run_watch.h"
 #include "krdc/kube/api_client.h"
+#include "krdc/util/worker_pool.h"
 
 namespace krdc::exec::kube {
 
@@ -60,6 +61,9 @@ class KubeExecutor : public Executor {
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<RunWatch>> watches_;  // run id → its watches
   std::set<std::string> live_jobs_;                            // created, not yet finished or deleted
+  // Log followers' threads, reused across steps. Bounded only as a backstop: each running
+  // step has at most one follower. Last member: joined before what followers use goes.
+  WorkerPool log_threads_{1024};
 };
 
 }  // namespace krdc::exec::kube

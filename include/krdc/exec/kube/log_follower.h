@@ -1,5 +1,6 @@
 #pragma once
-// Copies one container's log (pods/log) into the step's log file, on its own thread: streamed
+// Copies one container's log (pods/log) into the step's log file, on a thread of the executor's
+// pool (a thread per step would be made and torn down per step): streamed
 // (follow=true) from the moment the Pod runs until the container ends, or read once when the
 // container has already ended. If the stream breaks (API server restart), it reconnects and
 // skips the bytes it already has: logs are append-only, so the file ends up complete and
@@ -10,18 +11,18 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "krdc/kube/api_client.h"
+#include "krdc/util/worker_pool.h"
 
 namespace krdc::exec::kube {
 
 class LogFollower {
  public:
   using Sink = std::function<void(std::string_view chunk)>;  // --follow: to the terminal
-  LogFollower(krdc::kube::ApiClient& api, std::string ns, std::string pod, std::string container,
-              std::string file, Sink sink, bool follow = true);
-  ~LogFollower();  // stops and joins
+  LogFollower(krdc::kube::ApiClient& api, WorkerPool& threads, std::string ns, std::string pod,
+              std::string container, std::string file, Sink sink, bool follow = true);
+  ~LogFollower();  // stops it and waits until it has
   LogFollower(const LogFollower&) = delete;
   LogFollower& operator=(const LogFollower&) = delete;
 
@@ -32,6 +33,7 @@ class LogFollower {
 
  private:
   void run();
+  void stop_and_wait();
 
   krdc::kube::ApiClient& api_;
   std::string path_;
@@ -42,7 +44,6 @@ class LogFollower {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string error_;
-  std::thread thread_;
 };
 
 }  // namespace krdc::exec::kube
