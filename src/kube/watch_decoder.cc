@@ -73,6 +73,13 @@ json masked_to_json(od::value value, const FieldMask& keep) {
   }
 }
 
+// An object (an event's, a list item, a response), as far as `keep` says; anything but a JSON
+// object throws simdjson's INCORRECT_TYPE, which the callers turn into their own error.
+json masked_object(od::value value, const FieldMask& keep) {
+  if (value.type().value() != od::json_type::object) throw simdjson::simdjson_error(simdjson::INCORRECT_TYPE);
+  return masked_to_json(value, keep);
+}
+
 [[noreturn]] void not_an_event(std::string_view line, std::string_view why) {
   throw UnreachableError(fmt::format("watch stream: not an event ({}): {}", why, std::string(line.substr(0, 120))));
 }
@@ -108,9 +115,7 @@ std::optional<WatchEvent> WatchDecoder::decode(std::string_view line, const Fiel
       } else if (key == "object") {
         // An ERROR event's object is a Status, read whole; the API server sends "type" first.
         const bool whole = event.type.empty() || event.type == "ERROR";
-        od::value object = field.value();
-        if (object.type().value() != od::json_type::object) not_an_event(line, "object is not an object");
-        event.object = masked_to_json(object, whole ? FieldMask{} : keep);
+        event.object = masked_object(field.value(), whole ? FieldMask{} : keep);
         have_object = true;
       }
     }
@@ -137,11 +142,7 @@ ObjectList WatchDecoder::decode_list(std::string_view body, const FieldMask& kee
           if (mkey == "continue") list.continue_token = std::string(m.value().get_string().value());
         }
       } else if (key == "items") {
-        for (auto item : field.value().get_array()) {
-          od::value object = item.value();
-          if (object.type().value() != od::json_type::object) throw simdjson::simdjson_error(simdjson::INCORRECT_TYPE);
-          list.items.push_back(masked_to_json(object, keep));
-        }
+        for (auto item : field.value().get_array()) list.items.push_back(masked_object(item.value(), keep));
       }
     }
   } catch (const simdjson::simdjson_error& e) {
@@ -153,9 +154,7 @@ ObjectList WatchDecoder::decode_list(std::string_view body, const FieldMask& kee
 nlohmann::json WatchDecoder::decode_object(std::string_view body, const FieldMask& keep) {
   try {
     od::document doc = impl_->iterate(body);
-    od::value object = doc.get_value();
-    if (object.type().value() != od::json_type::object) throw simdjson::simdjson_error(simdjson::INCORRECT_TYPE);
-    return masked_to_json(object, keep);
+    return masked_object(doc.get_value(), keep);
   } catch (const simdjson::simdjson_error& e) {
     throw UnreachableError(fmt::format("response: not a JSON object ({})", e.what()));
   }
