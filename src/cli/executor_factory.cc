@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <set>
 
 #include "krdc/config/hub_settings.h"
 #include "krdc/exec/kube/kube_executor.h"
 #include "krdc/exec/process/process_executor.h"
+#include "krdc/exec/proxy/proxy_executor.h"
 #include "krdc/kube/api_client.h"
 #include "krdc/kube/kubeconfig.h"
 #include "krdc/util/errors.h"
@@ -16,63 +18,91 @@ namespace krdc::cli {
 
 namespace {
 
-// The cluster registry's answer for the local cluster (design §7). Precedence:
+const workflow::ClusterRef* workflow_cluster(const ExecutorContext& ctx, const std::string& cluster) {
+  auto it = ctx.wf.clusters.find(cluster);
+  return it == ctx.wf.clusters.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<auth::TokenSource> hub_token(const ExecutorContext& ctx, const std::string& cluster) {
+  auto it = ctx.tokens.find(cluster);
+  return it == ctx.tokens.end() ? nullptr : it->second;
+}
+
+// A cluster as the workflow's spec.clusters and the config describe it (server, CA, namespace),
+// reached with the hub token authorize_steps obtained for it. `server` is required.
+kube::ClusterAccess configured_access(const ExecutorContext& ctx, const std::string& cluster) {
+  const workflow::ClusterRef* wfc = workflow_cluster(ctx, cluster);
+  const config::ClusterConfig* cc = nullptr;
+  if (auto it = ctx.config.clusters.find(cluster); it != ctx.config.clusters.end()) cc = &it->second;
+  auto pick = [](const std::string& a, const std::string& b) { return a.empty() ? b : a; };
+  kube::ClusterAccess access;
+  access.name = cluster;
+  access.server = pick(wfc ? wfc->server : "", cc ? cc->server : "");
+  access.ns = pick(wfc ? wfc->namespace_ : "", cc ? cc->ns : "");
+  if (access.server.empty()) {
+    throw InvalidInput(fmt::format("cluster \"{}\" has no server", cluster),
+                       fmt::format("set spec.clusters.{0}.server in the workflow or clusters.{0}.server in your krdc "
+                                   "config, or pass --kubeconfig/--context",
+                                   cluster));
+  }
+  access.origin = wfc && !wfc->server.empty() ? "workflow spec.clusters" : "config " + ctx.config.path;
+  const config::HubInputs inputs{ctx.global.hub, ctx.global.ca_file, ctx.wf.hub,
+                                 config::non_interactive(ctx.global.non_interactive, ctx.env)};
+  access.ca_file = wfc && !wfc->ca_file.empty() ? wfc->ca_file : config::cluster_ca_file(ctx.config, cluster, inputs, ctx.env);
+  access.tokens = hub_token(ctx, cluster);
+  if (access.ns.empty()) access.ns = "default";
+  return access;
+}
+
+// The cluster registry's answer for the local cluster (docs/architecture.md). Precedence:
 //   --kubeconfig/--context given        → that kubeconfig context
 //   server in spec.clusters or config   → server, CA (cluster_ca_file rules), namespace, hub token
 //   no server, a kubeconfig exists      → the context named like the cluster, else current-context
 // A kubeconfig user without credentials gets the hub token; the namespace falls back to the
 // workflow's, then the config's, then "default".
 kube::ClusterAccess local_cluster_access(const ExecutorContext& ctx, const std::string& cluster) {
-  const workflow::ClusterRef* wfc = nullptr;
-  if (auto it = ctx.wf.clusters.find(cluster); it != ctx.wf.clusters.end()) wfc = &it->second;
+  const workflow::ClusterRef* wfc = workflow_cluster(ctx, cluster);
   const config::ClusterConfig* cc = nullptr;
   if (auto it = ctx.config.clusters.find(cluster); it != ctx.config.clusters.end()) cc = &it->second;
-  auto pick = [](const std::string& a, const std::string& b) { return a.empty() ? b : a; };
-  const std::string server = pick(wfc ? wfc->server : "", cc ? cc->server : "");
-  const std::string ns = pick(wfc ? wfc->namespace_ : "", cc ? cc->ns : "");
-  std::shared_ptr<auth::TokenSource> hub_token;
-  if (auto it = ctx.tokens.find(cluster); it != ctx.tokens.end()) hub_token = it->second;
-
+  const bool has_server = (wfc && !wfc->server.empty()) || (cc && !cc->server.empty());
   kube::KubeconfigInputs kin{ctx.args.kubeconfig, ctx.args.context};
   const bool explicit_kubeconfig = !kin.path.empty() || !kin.context.empty();
+  if (!explicit_kubeconfig && (has_server || !kube::kubeconfig_available(kin, ctx.env))) {
+    return configured_access(ctx, cluster);
+  }
   kube::ClusterAccess access;
-  if (explicit_kubeconfig || (server.empty() && kube::kubeconfig_available(kin, ctx.env))) {
-    if (!explicit_kubeconfig) {
-      // Without --context, prefer a context named like the cluster.
-      try {
-        kin.context = cluster;
-        access = kube::load_kube_context(kin, ctx.env);
-      } catch (const InvalidInput&) {
-        kin.context.clear();
-        access = kube::load_kube_context(kin, ctx.env);
-      }
-    } else {
+  if (!explicit_kubeconfig) {
+    // Without --context, prefer a context named like the cluster.
+    try {
+      kin.context = cluster;
+      access = kube::load_kube_context(kin, ctx.env);
+    } catch (const InvalidInput&) {
+      kin.context.clear();
       access = kube::load_kube_context(kin, ctx.env);
     }
-    if (!access.tokens && access.client_cert_pem.empty()) access.tokens = hub_token;
-    if (access.ns.empty()) access.ns = ns;
   } else {
-    if (server.empty()) {
-      throw InvalidInput(fmt::format("cluster \"{}\" has no server", cluster),
-                         fmt::format("set spec.clusters.{0}.server in the workflow or clusters.{0}.server in your krdc "
-                                     "config, or pass --kubeconfig/--context",
-                                     cluster));
-    }
-    access.server = server;
-    access.ns = ns;
-    access.origin = wfc && !wfc->server.empty() ? "workflow spec.clusters" : "config " + ctx.config.path;
-    const config::HubInputs inputs{ctx.global.hub, ctx.global.ca_file, ctx.wf.hub,
-                                   config::non_interactive(ctx.global.non_interactive, ctx.env)};
-    access.ca_file = wfc && !wfc->ca_file.empty() ? wfc->ca_file
-                                                   : config::cluster_ca_file(ctx.config, cluster, inputs, ctx.env);
-    access.tokens = hub_token;
+    access = kube::load_kube_context(kin, ctx.env);
   }
+  if (!access.tokens && access.client_cert_pem.empty()) access.tokens = hub_token(ctx, cluster);
+  if (access.ns.empty()) access.ns = wfc && !wfc->namespace_.empty() ? wfc->namespace_ : cc ? cc->ns : "";
   if (access.ns.empty()) access.ns = "default";
   access.name = cluster;
   return access;
 }
 
-std::unique_ptr<exec::Executor> make_kube_executor(const ExecutorContext& ctx) {
+// A remote cluster is reached only from the workflow/config description and the token
+// exchanged for its audience: never from a kubeconfig (no other cluster's credentials are
+// ever shared: docs/architecture.md, "Remote steps"), and only over https.
+kube::ClusterAccess remote_cluster_access(const ExecutorContext& ctx, const std::string& cluster) {
+  kube::ClusterAccess access = configured_access(ctx, cluster);
+  if (access.server.rfind("https://", 0) != 0) {
+    throw InvalidInput(fmt::format("cluster \"{}\": server {} is not https", cluster, access.server),
+                       "a token is only ever sent over TLS: use the cluster's https URL");
+  }
+  return access;
+}
+
+std::shared_ptr<exec::kube::KubeExecutor> make_kube_executor(const ExecutorContext& ctx) {
   kube::ApiClientOptions api_options;
   // Ride out an API server restart (typically 5-20 s) before a call counts as failed.
   api_options.http.max_retries = 6;
@@ -96,7 +126,38 @@ std::unique_ptr<exec::Executor> make_kube_executor(const ExecutorContext& ctx) {
   if (ctx.global.verbose > 0) {
     options.log = [](std::string_view line) { std::cerr << "krdc: kube: " << line << "\n"; };
   }
-  return std::make_unique<exec::kube::KubeExecutor>(std::move(api), std::move(options));
+  return std::make_shared<exec::kube::KubeExecutor>(std::move(api), std::move(options));
+}
+
+// Remote steps (scenario 2): proxy Jobs through the local kube executor when there is a local
+// cluster, else the same remote loop in-process.
+std::shared_ptr<exec::Executor> make_proxy_executor(const ExecutorContext& ctx,
+                                                    std::shared_ptr<exec::kube::KubeExecutor> local) {
+  std::map<std::string, exec::proxy::RemoteCluster> remotes;
+  for (const auto& s : ctx.wf.steps) {
+    if (exec::executor_kind(s, ctx.local_cluster) == "proxy" && !remotes.count(s.cluster)) {
+      remotes[s.cluster] = {remote_cluster_access(ctx, s.cluster)};
+    }
+  }
+  exec::proxy::ProxyExecutorOptions options;
+  options.follow = ctx.args.follow;
+  if (ctx.global.verbose > 0) {
+    options.log = [](std::string_view line) { std::cerr << "krdc: proxy: " << line << "\n"; };
+  }
+  if (local) {
+    if (ctx.config.proxy_image.empty()) {
+      throw InvalidInput("remote steps need proxyImage in your krdc config",
+                         fmt::format("set proxyImage to an image of this krdc (its entrypoint is krdc); config: {}",
+                                     ctx.config.path));
+    }
+    options.job.image = ctx.config.proxy_image;
+    options.job.service_account = ctx.config.proxy_service_account;
+    options.job.job.ns = local->api().cluster().ns;
+    if (auto it = ctx.config.clusters.find(ctx.local_cluster); it != ctx.config.clusters.end()) {
+      options.job.job.image_pull_secrets = it->second.image_pull_secrets;
+    }
+  }
+  return std::make_shared<exec::proxy::ProxyExecutor>(std::move(local), std::move(remotes), std::move(options));
 }
 
 }  // namespace
@@ -104,25 +165,15 @@ std::unique_ptr<exec::Executor> make_kube_executor(const ExecutorContext& ctx) {
 exec::ExecutorSet make_executors(const ExecutorContext& ctx) {
   exec::ExecutorSet executors;
   executors.add("process", std::make_unique<exec::ProcessExecutor>());
-  bool needs_kube = false;
-  for (const auto& s : ctx.wf.steps) {
-    const std::string kind = exec::executor_kind(s, ctx.local_cluster);
-    if (kind == "kube") needs_kube = true;
-    if (kind == "proxy") {
-      // Scenario 2 (a proxy Job mirroring a Job on the remote cluster) is a later piece of work:
-      // say so before anything starts rather than fail halfway through the run.
-      throw workflow::invalid_at(
-          s.mark,
-          fmt::format("step \"{}\" runs on cluster \"{}\", which is not the local cluster{}: remote steps need the "
-                      "proxy executor, which this krdc does not have yet",
-                      s.name, s.cluster, ctx.local_cluster.empty() ? "" : " (" + ctx.local_cluster + ")"),
-          ctx.local_cluster.empty()
-              ? "set localCluster in your krdc config (or KRDC_LOCAL_CLUSTER)"
-              : fmt::format("run it on {} (cluster: {}), or add `pull: shared` to run its image there",
-                            ctx.local_cluster, ctx.local_cluster));
-    }
+  std::set<std::string> kinds;
+  for (const auto& s : ctx.wf.steps) kinds.insert(exec::executor_kind(s, ctx.local_cluster));
+  std::shared_ptr<exec::kube::KubeExecutor> local;
+  // Proxy Jobs run through the local kube executor too (one shared watch for the run).
+  if (kinds.count("kube") || (kinds.count("proxy") && !ctx.local_cluster.empty())) {
+    local = make_kube_executor(ctx);
+    executors.add("kube", local);
   }
-  if (needs_kube) executors.add("kube", make_kube_executor(ctx));
+  if (kinds.count("proxy")) executors.add("proxy", make_proxy_executor(ctx, local));
   return executors;
 }
 

@@ -44,7 +44,7 @@ Config parse_config(const std::string& text, const std::string& file) {
   cfg.path = file;
   cfg.found = true;
   if (!root || root.IsNull()) return cfg;  // an empty file is a valid, empty config
-  r.check_keys(root, {"hub", "caFile", "localCluster", "clusters"}, "config");
+  r.check_keys(root, {"hub", "caFile", "localCluster", "proxyImage", "proxyServiceAccount", "clusters"}, "config");
   if (auto hub = root["hub"]) {
     r.check_keys(hub, {"issuer", "clientId", "clientSecret", "clientSecretFile", "caFile"}, "hub");
     if (hub["issuer"]) cfg.hub.issuer = r.get_string(hub["issuer"], "hub.issuer");
@@ -57,6 +57,10 @@ Config parse_config(const std::string& text, const std::string& file) {
   }
   if (root["caFile"]) cfg.ca_file = r.get_string(root["caFile"], "caFile");
   if (root["localCluster"]) cfg.local_cluster = r.get_string(root["localCluster"], "localCluster");
+  if (root["proxyImage"]) cfg.proxy_image = r.get_string(root["proxyImage"], "proxyImage");
+  if (root["proxyServiceAccount"]) {
+    cfg.proxy_service_account = r.get_string(root["proxyServiceAccount"], "proxyServiceAccount");
+  }
   if (auto clusters = root["clusters"]) {
     r.require_map(clusters, "clusters");
     for (const auto& kv : clusters) {

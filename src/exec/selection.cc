@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "krdc/util/errors.h"
 
 namespace krdc::exec {
@@ -12,7 +14,7 @@ std::string executor_kind(const workflow::Step& step, const std::string& local_c
   return "proxy";
 }
 
-void ExecutorSet::add(const std::string& kind, std::unique_ptr<Executor> executor) {
+void ExecutorSet::add(const std::string& kind, std::shared_ptr<Executor> executor) {
   executors_[kind] = std::move(executor);
 }
 
@@ -27,7 +29,9 @@ Executor& ExecutorSet::get(const std::string& kind) const {
 
 std::vector<Executor*> ExecutorSet::all() const {
   std::vector<Executor*> out;
-  for (const auto& [kind, e] : executors_) out.push_back(e.get());
+  for (const auto& [kind, e] : executors_) {
+    if (std::find(out.begin(), out.end(), e.get()) == out.end()) out.push_back(e.get());
+  }
   return out;
 }
 

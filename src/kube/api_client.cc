@@ -100,9 +100,9 @@ http::ClientOptions ApiClient::client_options() const {
   return o;
 }
 
-http::Headers ApiClient::headers(bool with_body, std::string* bearer) {
+http::Headers ApiClient::headers(const std::string& content_type, std::string* bearer) {
   http::Headers h{{"Accept", "application/json"}};
-  if (with_body) h.emplace_back("Content-Type", "application/json");
+  if (!content_type.empty()) h.emplace_back("Content-Type", content_type);
   if (cluster_.tokens) {
     std::string token = cluster_.tokens->token();
     h.emplace_back("Authorization", "Bearer " + token);
@@ -121,7 +121,8 @@ std::string ApiClient::describe(const std::string& method, const std::string& pa
   return fmt::format("{} {} on {}", method, short_path(path), cluster_.name.empty() ? cluster_.server : cluster_.name);
 }
 
-http::Response ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
+http::Response ApiClient::call(const std::string& method, const std::string& path, const std::string& body,
+                               const std::string& content_type) {
   call_slots_.acquire();
   struct Slot {
     std::counting_semaphore<>& slots;
@@ -133,7 +134,7 @@ http::Response ApiClient::call(const std::string& method, const std::string& pat
     req.method = method;
     req.url = cluster_.server + path;
     std::string bearer;
-    req.headers = headers(!body.empty(), &bearer);
+    req.headers = headers(body.empty() ? std::string() : content_type, &bearer);
     req.body = body;
     ++requests_;
     http::Response resp = (*client).request(req);
@@ -157,6 +158,14 @@ nlohmann::json ApiClient::create(const std::string& path, const nlohmann::json& 
 }
 
 nlohmann::json ApiClient::get(const std::string& path) { return nlohmann::json::parse(call("GET", path).body); }
+
+nlohmann::json ApiClient::merge_patch(const std::string& path, const nlohmann::json& patch) {
+  return nlohmann::json::parse(call("PATCH", path, patch.dump(), "application/merge-patch+json").body);
+}
+
+nlohmann::json ApiClient::replace(const std::string& path, const nlohmann::json& object) {
+  return nlohmann::json::parse(call("PUT", path, object.dump()).body);
+}
 
 bool ApiClient::remove(const std::string& path, std::optional<long> grace_period_seconds) {
   nlohmann::json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
@@ -198,7 +207,7 @@ void ApiClient::stream(const std::string& path, const http::Client::ChunkFn& on_
     http::Request req;
     req.url = cluster_.server + path;
     std::string bearer;
-    req.headers = headers(false, &bearer);
+    req.headers = headers({}, &bearer);
     ++requests_;
     http::Response resp = (*client).stream(req, on_chunk);
     if (resp.status == 401 && attempt == 0 && cluster_.tokens) {

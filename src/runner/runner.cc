@@ -251,6 +251,11 @@ struct Runner::Impl {
 
       try {
         c.result = executor.run(req, observer, stop);
+      } catch (const UnreachableError& e) {
+        c.result = exec::StepResult{};
+        c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
+        c.result.reason = e.what();
+        c.result.error = exec::ErrorKind::kUnreachable;
       } catch (const std::exception& e) {
         c.result = exec::StepResult{};
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
@@ -293,6 +298,7 @@ struct Runner::Impl {
                 {"logTail", exec::read_tail(c.log_file.string(), 2048)}});
     if (!s.cluster.empty()) rec["cluster"] = s.cluster;
     if (!c.result.reason.empty()) rec["reason"] = c.result.reason;
+    if (c.result.error == exec::ErrorKind::kUnreachable) rec["error"] = "unreachable";
     if (!c.result.details.empty()) rec["details"] = c.result.details;
     std::string excerpt;
     std::string detail = c.result.reason;
@@ -311,6 +317,7 @@ struct Runner::Impl {
       plan.finish(i, false);  // dependents were already skipped by the stop
     } else {
       ++summary.failed;
+      if (c.result.error == exec::ErrorKind::kUnreachable) ++summary.unreachable;
       after_failure(i);
     }
   }

@@ -19,6 +19,11 @@ class ExchangedTokenSource : public TokenSource {
   void invalidate() override;
   std::string describe() const override;
   const std::string& audience() const { return audience_; }
+  // The token set token() would hand out now (renewed first if near expiry), with its expiry.
+  TokenSet current();
+  // A fresh exchange now, whatever the current token's age: for a copy of the token kept
+  // elsewhere (the proxy's Secret) that must outlive the margin token() works with.
+  TokenSet renew();
 
  private:
   std::shared_ptr<HubSession> session_;

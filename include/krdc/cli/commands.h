@@ -16,5 +16,6 @@ void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action)
 void add_app_commands(CLI::App& app, GlobalOptions& global, Action& action);       // app inspect
 void add_misc_commands(CLI::App& app, GlobalOptions& global, Action& action);      // version, completion
 void add_auth_commands(CLI::App& app, GlobalOptions& global, Action& action);      // login, logout, whoami, token, auth check
+void add_proxy_commands(CLI::App& app, GlobalOptions& global, Action& action);     // proxy (in-cluster half of a remote step)
 
 }  // namespace krdc::cli

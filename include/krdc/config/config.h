@@ -9,6 +9,8 @@
 //     caFile: /etc/ssl/hub-ca.pem
 //   caFile: /etc/ssl/site-ca.pem                # CA bundle for hub and clusters
 //   localCluster: kisti                         # the cluster krdc runs Jobs in directly
+//   proxyImage: registry.example/krdc:1.0       # image whose entrypoint is krdc: remote steps' proxy Jobs
+//   proxyServiceAccount: krdc-proxy             # the proxy Pods' account (may patch its own Pod)
 //   clusters:
 //     kisti: {server: https://k8s.kisti:6443, audience: krdc-kisti, namespace: alice, caFile: ...,
 //             imagePullSecrets: [shared-registry]}
@@ -46,6 +48,8 @@ struct Config {
   HubConfig hub;
   std::string ca_file;
   std::string local_cluster;
+  std::string proxy_image;
+  std::string proxy_service_account = "krdc-proxy";
   std::map<std::string, ClusterConfig> clusters;
 };
 

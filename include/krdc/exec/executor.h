@@ -30,6 +30,10 @@ struct StepRequest {
 };
 
 enum class StepStatus { kSucceeded, kFailed, kTimedOut, kCancelled };
+
+// Why a failed step could not be run at all, when the cause was not the step's own doing: the
+// run's exit status says so when no step failed on its own (4: a cluster was unreachable).
+enum class ErrorKind { kNone, kUnreachable, kAuth };
 const char* to_string(StepStatus status);
 
 struct StepResult {
@@ -38,6 +42,10 @@ struct StepResult {
   nlohmann::json outputs = nlohmann::json::object();
   std::string reason;                // why it did not succeed, one line, for people
   nlohmann::json details = nlohmann::json::object();  // executor facts: job name/uid, cluster, pid
+  // The Pod's raw termination message (kube executors): outputs on success, the proxy's report
+  // or the log tail on failure. Not recorded as such; outputs/reason carry what matters.
+  std::string termination_message;
+  ErrorKind error = ErrorKind::kNone;
 };
 
 // Progress while a step runs; called from the executor's (worker) thread.

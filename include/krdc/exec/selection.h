@@ -15,14 +15,16 @@ std::string executor_kind(const workflow::Step& step, const std::string& local_c
 
 class ExecutorSet {
  public:
-  void add(const std::string& kind, std::unique_ptr<Executor> executor);
+  // One executor may serve two kinds' needs (the proxy executor runs its Jobs through the local
+  // kube executor): shared, and listed once by all().
+  void add(const std::string& kind, std::shared_ptr<Executor> executor);
   bool has(const std::string& kind) const { return executors_.count(kind) > 0; }
   // Throws InvalidInput naming the kind when no executor of that kind is configured.
   Executor& get(const std::string& kind) const;
   std::vector<Executor*> all() const;
 
  private:
-  std::map<std::string, std::unique_ptr<Executor>> executors_;
+  std::map<std::string, std::shared_ptr<Executor>> executors_;
 };
 
 }  // namespace krdc::exec

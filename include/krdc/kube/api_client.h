@@ -55,6 +55,10 @@ class ApiClient {
   nlohmann::json create(const std::string& path, const nlohmann::json& object, const FieldMask& keep = {});
   // GET; throws ApiError (404 included).
   nlohmann::json get(const std::string& path);
+  // PATCH with a JSON merge patch (RFC 7386), e.g. {"metadata":{"annotations":{...}}}.
+  nlohmann::json merge_patch(const std::string& path, const nlohmann::json& patch);
+  // PUT: replaces the object (metadata.resourceVersion, when given, makes it conditional).
+  nlohmann::json replace(const std::string& path, const nlohmann::json& object);
   // DELETE with propagationPolicy=Background (dependents such as a Job's Pods are removed by
   // the garbage collector). Returns false when the object was already gone (404).
   bool remove(const std::string& path, std::optional<long> grace_period_seconds = std::nullopt);
@@ -68,14 +72,15 @@ class ApiClient {
   void wake_streams();
 
   // Any call: returns the response for 2xx, throws ApiError otherwise.
-  http::Response call(const std::string& method, const std::string& path_and_query, const std::string& body = {});
+  http::Response call(const std::string& method, const std::string& path_and_query, const std::string& body = {},
+                      const std::string& content_type = "application/json");
 
   // Counters for benchmarks and tests.
   long requests() const { return requests_.load(); }
 
  private:
   http::ClientOptions client_options() const;
-  http::Headers headers(bool with_body, std::string* bearer);
+  http::Headers headers(const std::string& content_type, std::string* bearer);
   void rejected(const std::string& bearer);
   std::string describe(const std::string& method, const std::string& path) const;
 

@@ -34,6 +34,9 @@ using ExecutorFor = std::function<exec::Executor&(const workflow::Step&)>;
 struct RunSummary {
   std::string status;  // "succeeded", "failed", "cancelled"
   size_t succeeded = 0, failed = 0, skipped = 0, cancelled = 0;
+  // Failed steps that could not be run at all because a cluster was unreachable: when they
+  // are all of the failures, the run exits 4 rather than 1 (README, "Exit status").
+  size_t unreachable = 0;
 };
 
 // A new run id: UTC time plus randomness, e.g. 20261125-073105-5f3a9c. Sorts by time.

@@ -146,15 +146,24 @@ void KubeExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
 }
 
 StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
-  const auto& cluster = api_->cluster();
   const auto& step = *req.step;
-  StepResult result;
   if (step.app.image.empty()) {
+    StepResult result;
     result.reason = fmt::format("app \"{}\" has no image: a step on a cluster runs the app's image", step.app.name);
     return result;
   }
-  const json manifest = render_job(req, job_options(req));
+  return run_job(req, render_job(req, job_options(req)), observer, cancel);
+}
+
+StepResult KubeExecutor::run_job(const StepRequest& req, const json& manifest, StepObserver& observer,
+                                 const CancelToken& cancel) {
+  const auto& cluster = api_->cluster();
+  const auto& step = *req.step;
+  StepResult result;
   const std::string name = manifest["metadata"]["name"];
+  // Pods are deleted with the grace their Job gives them: a proxy needs longer than an app to
+  // clean up after itself (it deletes the remote Job first).
+  const long long pod_grace_s = manifest["spec"]["template"]["spec"].value("terminationGracePeriodSeconds", 5LL);
   const std::string job_path = jobs_path() + "/" + name;
   const std::string pods_path = fmt::format("/api/v1/namespaces/{}/pods", cluster.ns);
 
@@ -212,14 +221,14 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
       problem = e.what();
     }
     std::set<std::string> asked;
-    const auto limit = Clock::now() + std::chrono::milliseconds(req.kill_grace_ms + options_.cleanup_wait_ms);
+    const auto limit = Clock::now() + std::chrono::milliseconds(pod_grace_s * 1000 + options_.cleanup_wait_ms);
     while (Clock::now() < limit) {
       waiter->drain();
       StepState s = waiter->snapshot();
       for (const auto& [pod, obj] : s.pods) {
         if (!asked.insert(pod).second) continue;
         try {
-          api_->remove(pods_path + "/" + pod, std::max<long long>(1, (req.kill_grace_ms + 999) / 1000));
+          api_->remove(pods_path + "/" + pod, pod_grace_s);
         } catch (const std::exception& e) {
           problem = e.what();
         }
@@ -299,6 +308,8 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
 
     // Decide, from the most specific fact to the least.
     if (pod && pod->terminated) {
+      result.details["pod"] = pod->name;
+      result.termination_message = pod->message;
       const bool ok = pod->exit_code == 0 && pod->phase != "Failed";
       if (ok) {
         finish_logs(10'000);
@@ -313,7 +324,11 @@ StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, con
           result.outputs = std::move(*outputs);
         } else {
           result.status = StepStatus::kFailed;
-          result.reason = "termination message: " + error;
+          result.reason = pod->message.size() >= kTerminationMessageLimit
+                              ? fmt::format("outputs exceed the {}-byte limit of a termination message (the cluster cut "
+                                            "them off): write large results to storage and output their path",
+                                            kTerminationMessageLimit)
+                              : "termination message: " + error;
         }
         return result;
       }

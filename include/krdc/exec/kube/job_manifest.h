@@ -15,6 +15,8 @@ inline constexpr const char* kStepLabel = "krdc/step";
 inline constexpr const char* kWorkflowLabel = "krdc/workflow";
 inline constexpr const char* kContainerName = "step";
 inline constexpr const char* kTerminationLog = "/dev/termination-log";
+// What a kubelet keeps of a termination message: outputs must fit (README, "Outputs").
+inline constexpr size_t kTerminationMessageLimit = 4096;
 
 // A valid DNS-1123 label (≤ 63, [a-z0-9-], alphanumeric at both ends): a readable slug of the
 // step name followed by a short hash of (run, step, attempt), so names differ across runs,

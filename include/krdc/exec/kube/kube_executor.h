@@ -40,7 +40,16 @@ class KubeExecutor : public Executor {
   ~KubeExecutor() override;
 
   std::string name() const override { return "kube"; }
+  // Renders the app's Job (render_job) and runs it with run_job().
   StepResult run(const StepRequest& request, StepObserver& observer, const CancelToken& cancel) override;
+  // Runs the Job `manifest`, rendered for `request` by the caller, to its end: create (adopting
+  // our own Job after a retried POST), watch, logs into the step's log file, outputs from the
+  // termination message, and on cancel/deadline delete and wait until its Pods are gone. The
+  // proxy executor runs its proxy Job through this, so watch, log and cleanup code exist once
+  // (docs/architecture.md, "Executors"). Pods are deleted with the manifest's grace period.
+  StepResult run_job(const StepRequest& request, const nlohmann::json& manifest, StepObserver& observer,
+                     const CancelToken& cancel);
+  krdc::kube::ApiClient& api() { return *api_; }
   nlohmann::json describe(const StepRequest& request) const override;
   std::vector<std::string> emergency_stop() override;
   // SelfSubjectAccessReviews on the local cluster: create/watch/delete Jobs, watch Pods, read

@@ -1,0 +1,145 @@
+#include "krdc/exec/proxy/proxy_executor.h"
+
+#include <fmt/format.h>
+
+#include "krdc/exec/proxy/credential_secret.h"
+#include "krdc/exec/proxy/remote_step.h"
+#include "krdc/util/errors.h"
+
+namespace krdc::exec::proxy {
+
+using nlohmann::json;
+
+namespace {
+
+// Passes progress on, after making the proxy Job the owner of its credential Secret (so the
+// garbage collector removes the Secret with the Job should krdc die before deleting it).
+class ProxyJobObserver : public StepObserver {
+ public:
+  ProxyJobObserver(StepObserver& inner, CredentialSecret& secret, std::string remote_cluster,
+                   const std::function<void(std::string_view)>& log)
+      : inner_(inner), secret_(secret), remote_cluster_(std::move(remote_cluster)), log_(log) {}
+  void on_submitted(const StepRequest& req, const json& details) override {
+    try {
+      secret_.own_by(details.value("job", ""), details.value("uid", ""));
+    } catch (const std::exception& e) {
+      if (log_) log_(fmt::format("secret {}: no owner set ({}); krdc deletes it when the step ends", secret_.name(), e.what()));
+    }
+    json d = details;
+    d["remote"] = {{"cluster", remote_cluster_}};
+    inner_.on_submitted(req, d);
+  }
+  void on_running(const StepRequest& req) override { inner_.on_running(req); }
+  void on_log(const StepRequest& req, std::string_view chunk) override { inner_.on_log(req, chunk); }
+
+ private:
+  StepObserver& inner_;
+  CredentialSecret& secret_;
+  std::string remote_cluster_;
+  const std::function<void(std::string_view)>& log_;
+};
+
+}  // namespace
+
+ProxyExecutor::ProxyExecutor(std::shared_ptr<kube::KubeExecutor> local, std::map<std::string, RemoteCluster> remotes,
+                             ProxyExecutorOptions options)
+    : local_(std::move(local)), remotes_(std::move(remotes)), options_(std::move(options)) {
+  for (const auto& [name, remote] : remotes_) {
+    remote_executors_[name] = make_remote_executor(remote.access, options_.follow, options_.log);
+  }
+}
+
+ProxyExecutor::~ProxyExecutor() = default;
+
+kube::KubeExecutor& ProxyExecutor::remote(const std::string& cluster) const {
+  auto it = remote_executors_.find(cluster);
+  if (it == remote_executors_.end()) {
+    throw InvalidInput(fmt::format("cluster \"{}\" is not configured for remote steps", cluster),
+                       fmt::format("set spec.clusters.{0}.server in the workflow or clusters.{0}.server in your krdc config",
+                                   cluster));
+  }
+  return *it->second;
+}
+
+StepResult ProxyExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
+  if (req.step->app.image.empty()) {
+    StepResult result;
+    result.reason = fmt::format("app \"{}\" has no image: a step on a cluster runs the app's image", req.step->app.name);
+    return result;
+  }
+  if (local_) return run_proxy_job(req, observer, cancel);
+  StepResult result = run_remote_step(remote(req.step->cluster), req, observer, cancel);
+  result.details["cluster"] = req.step->cluster;
+  result.details["mode"] = "in-process";
+  return result;
+}
+
+StepResult ProxyExecutor::run_proxy_job(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
+  const std::string& cluster = req.step->cluster;
+  remote(cluster);  // configured, or a clear error
+  const RemoteCluster& target = remotes_.at(cluster);
+  auto tokens = std::dynamic_pointer_cast<auth::ExchangedTokenSource>(target.access.tokens);
+  if (!tokens) {
+    throw AuthError(fmt::format("step \"{}\": no token exchanged at the hub for cluster \"{}\"", req.step->name, cluster),
+                    "a proxy Job carries only a token exchanged for the remote cluster's audience: log in at the hub");
+  }
+  const std::string ns = local_->api().cluster().ns;
+  CredentialSecret secret(
+      local_->api(), tokens,
+      [&](const std::string& token) { return render_credential_secret(req, ns, target.access, token); }, options_.log);
+  ProxyJobObserver forward(observer, secret, cluster, options_.log);
+  StepResult result = local_->run_job(req, render_proxy_job(req, cluster, options_.job), forward, cancel);
+  add_remote_details(result, cluster);
+  return result;
+}
+
+void ProxyExecutor::add_remote_details(StepResult& result, const std::string& cluster) const {
+  json remote_details = {{"cluster", cluster}};
+  if (result.status == StepStatus::kSucceeded) {
+    // The proxy mirrored the remote Job onto its Pod's annotations: one read.
+    try {
+      const json pod = local_->api().get(fmt::format("/api/v1/namespaces/{}/pods/{}", local_->api().cluster().ns,
+                                                      result.details.value("pod", "")));
+      const json ann = pod["metadata"].value("annotations", json::object());
+      remote_details["job"] = ann.value(kRemoteJobAnnotation, "");
+      remote_details["uid"] = ann.value(kRemoteUidAnnotation, "");
+    } catch (const std::exception& e) {
+      if (options_.log) options_.log(fmt::format("proxy pod: remote Job not read back: {}", e.what()));
+    }
+  } else if (auto report = decode_report(result.termination_message)) {
+    remote_details.update(report->remote);
+    if (result.status == StepStatus::kFailed) {
+      result.exit_code = report->exit_code;
+      result.reason = fmt::format("on cluster {}: {}", cluster, report->reason);
+      if (report->error_kind == "unreachable") result.error = ErrorKind::kUnreachable;
+      if (report->error_kind == "auth") result.error = ErrorKind::kAuth;
+    }
+  } else if (result.status == StepStatus::kFailed) {
+    // No report: the proxy itself could not start or died (image, account, node).
+    result.reason = fmt::format("proxy Job for cluster {}: {}", cluster, result.reason);
+  }
+  result.details["remote"] = remote_details;
+}
+
+json ProxyExecutor::describe(const StepRequest& req) const {
+  if (!local_) return remote(req.step->cluster).describe(req);
+  return {{"proxyJob", render_proxy_job(req, req.step->cluster, options_.job)},
+          {"remoteJob", remote(req.step->cluster).describe(req)}};
+}
+
+void ProxyExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
+  std::map<std::string, std::vector<const workflow::Step*>> by_cluster;
+  for (const auto* s : steps) by_cluster[s->cluster].push_back(s);
+  if (local_) local_->preflight(steps);
+  for (const auto& [cluster, cluster_steps] : by_cluster) remote(cluster).preflight(cluster_steps);
+}
+
+std::vector<std::string> ProxyExecutor::emergency_stop() {
+  std::vector<std::string> out;
+  for (auto& [name, e] : remote_executors_) {
+    for (auto& what : e->emergency_stop()) out.push_back(std::move(what));
+  }
+  return out;  // proxy Jobs are the local kube executor's to list
+}
+
+}  // namespace krdc::exec::proxy

@@ -1,0 +1,174 @@
+#include "krdc/exec/proxy/proxy_pod.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+
+#include "krdc/exec/proxy/proxy_job.h"
+#include "krdc/exec/proxy/remote_step.h"
+#include "krdc/exec/step_spec.h"
+#include "krdc/kube/in_cluster.h"
+#include "krdc/util/errors.h"
+
+namespace krdc::exec::proxy {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string read_text(const fs::path& path, bool required) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!required) return {};
+    throw InvalidInput(fmt::format("cannot read {}", path.string()), "is the credentials Secret mounted there?");
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// The remote cluster, from the credentials directory. The token is not read here: the
+// FileTokenSource reads the file before every request.
+krdc::kube::ClusterAccess remote_access(const fs::path& dir) {
+  krdc::kube::ClusterAccess access;
+  access.server = read_text(dir / "server", true);
+  access.ns = read_text(dir / "namespace", true);
+  access.name = read_text(dir / "cluster", false);
+  if (access.name.empty()) access.name = access.server;
+  if (fs::exists(dir / "ca.crt")) access.ca_file = (dir / "ca.crt").string();
+  access.tokens = std::make_shared<auth::FileTokenSource>((dir / "token").string());
+  access.origin = "credentials " + dir.string();
+  if (access.server.rfind("https://", 0) != 0) {
+    throw InvalidInput(fmt::format("remote server {} is not https", access.server), "a token is only ever sent over TLS");
+  }
+  return access;
+}
+
+// The proxy's own Pod, annotated with the remote Job's progress (kubectl get pods -L
+// krdc/remote-phase). Best effort: without an in-cluster identity, or when a patch fails, the
+// step goes on; the first failure is said once on stderr.
+class PodMirror {
+ public:
+  PodMirror(const config::Env& env, std::ostream& err) : err_(err) {
+    auto access = krdc::kube::in_cluster_access(env);
+    const auto pod = env("POD_NAME");
+    if (!access || !pod || access->ns.empty()) return;
+    path_ = fmt::format("/api/v1/namespaces/{}/pods/{}", access->ns, *pod);
+    krdc::kube::ApiClientOptions options;
+    options.http.max_retries = 2;
+    api_ = std::make_unique<krdc::kube::ApiClient>(std::move(*access), options);
+  }
+  void annotate(const json& annotations) {
+    std::lock_guard lock(mu_);
+    if (!api_ || failed_) return;
+    try {
+      api_->merge_patch(path_, {{"metadata", {{"annotations", annotations}}}});
+    } catch (const std::exception& e) {
+      failed_ = true;
+      err_ << "krdc proxy: cannot annotate its own Pod (progress is not mirrored): " << e.what() << "\n";
+    }
+  }
+
+ private:
+  std::ostream& err_;
+  std::mutex mu_;
+  std::unique_ptr<krdc::kube::ApiClient> api_;
+  std::string path_;
+  bool failed_ = false;
+};
+
+class MirrorObserver : public StepObserver {
+ public:
+  MirrorObserver(PodMirror& mirror, std::ostream& out, std::string cluster)
+      : mirror_(mirror), out_(out), cluster_(std::move(cluster)) {}
+  void on_submitted(const StepRequest&, const json& details) override {
+    mirror_.annotate({{kRemoteClusterAnnotation, cluster_},
+                      {kRemoteJobAnnotation, details.value("job", "")},
+                      {kRemoteUidAnnotation, details.value("uid", "")},
+                      {kRemotePhaseAnnotation, "Pending"}});
+  }
+  void on_running(const StepRequest&) override { mirror_.annotate({{kRemotePhaseAnnotation, "Running"}}); }
+  void on_log(const StepRequest&, std::string_view chunk) override {
+    std::lock_guard lock(mu_);
+    out_.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    out_.flush();
+  }
+
+ private:
+  PodMirror& mirror_;
+  std::ostream& out_;
+  std::string cluster_;
+  std::mutex mu_;
+};
+
+int exit_status(const StepResult& r) {
+  switch (r.status) {
+    case StepStatus::kSucceeded: return 0;
+    case StepStatus::kTimedOut: return 124;
+    case StepStatus::kCancelled: return 130;
+    case StepStatus::kFailed: break;
+  }
+  if (r.error == ErrorKind::kUnreachable) return static_cast<int>(ExitCode::kUnreachable);
+  if (r.error == ErrorKind::kAuth) return static_cast<int>(ExitCode::kAuth);
+  return r.exit_code > 0 && r.exit_code < 256 ? r.exit_code : 1;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+}  // namespace
+
+int run_proxy_pod(const ProxyPodOptions& options, const config::Env& env, std::ostream& out, std::ostream& err,
+                  const CancelToken& cancel) {
+  const json spec_json = json::parse(options.spec_text, nullptr, /*allow_exceptions=*/false);
+  if (spec_json.is_discarded()) throw InvalidInput("step spec: not valid JSON");
+  auto owned = parse_step_spec(spec_json);
+  StepRequest& req = owned->request;
+  const fs::path work = fs::path(options.work_dir) / "krdc-proxy";
+  fs::create_directories(work);
+  req.step_dir = work;
+  req.log_file = work / fmt::format("attempt-{}.log", req.attempt);
+
+  krdc::kube::ClusterAccess access = remote_access(options.credentials_dir);
+  const std::string cluster = access.name;
+  std::function<void(std::string_view)> log;
+  if (options.verbose) log = [&err](std::string_view line) { err << "krdc proxy: " << line << "\n"; };
+  auto remote = make_remote_executor(std::move(access), /*stream_logs=*/true, log);
+  PodMirror mirror(env, err);
+  MirrorObserver observer(mirror, out, cluster);
+
+  StepResult result;
+  try {
+    result = run_remote_step(*remote, req, observer, cancel);
+  } catch (const Error& e) {
+    result.status = StepStatus::kFailed;
+    result.reason = e.what();
+    result.error = e.code() == ExitCode::kUnreachable ? ErrorKind::kUnreachable
+                   : e.code() == ExitCode::kAuth      ? ErrorKind::kAuth
+                                                      : ErrorKind::kNone;
+    result.details = {{"remote", {{"cluster", cluster}, {"job", kube::job_name(req.run_id, req.step->name, req.attempt)}}}};
+  }
+  const std::string status = to_string(result.status);
+  mirror.annotate({{kRemotePhaseAnnotation, result.status == StepStatus::kSucceeded ? "Succeeded" : "Failed"}});
+  if (result.status == StepStatus::kSucceeded) {
+    write_file(options.outputs_path, result.outputs.dump());  // the remote outputs, as they came
+    return 0;
+  }
+  ProxyReport report;
+  report.status = status;
+  report.exit_code = result.exit_code;
+  report.reason = result.reason;
+  report.error_kind = result.error == ErrorKind::kUnreachable ? "unreachable" : result.error == ErrorKind::kAuth ? "auth" : "";
+  report.remote = result.details.value("remote", json::object());
+  write_file(options.outputs_path, encode_report(report));
+  err << fmt::format("krdc proxy: step {} {} on cluster {}: {}\n", req.step->name, status, cluster, result.reason);
+  return exit_status(result);
+}
+
+}  // namespace krdc::exec::proxy
