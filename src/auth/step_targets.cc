@@ -9,6 +9,26 @@ std::string local_cluster(const config::Config& config, const config::Env& env) 
   return env("KRDC_LOCAL_CLUSTER").value_or("");
 }
 
+namespace {
+
+StepTarget target(const workflow::Workflow& wf, const config::Config& config, const workflow::Step& step,
+                  const std::string& cluster, bool local) {
+  StepTarget t{step.name, cluster, "", local};
+  if (auto it = wf.clusters.find(cluster); it != wf.clusters.end()) t.audience = it->second.audience;
+  if (t.audience.empty()) {
+    if (auto it = config.clusters.find(cluster); it != config.clusters.end()) t.audience = it->second.audience;
+  }
+  if (t.audience.empty()) {
+    throw workflow::invalid_at(step.mark,
+                               fmt::format("step \"{}\": cluster \"{}\" has no audience (its hub client)", step.name, cluster),
+                               fmt::format("set spec.clusters.{0}.audience in the workflow or clusters.{0}.audience in "
+                                           "your krdc config", cluster));
+  }
+  return t;
+}
+
+}  // namespace
+
 std::vector<StepTarget> step_targets(const workflow::Workflow& wf, const config::Config& config,
                                      const config::Env& env) {
   const std::string local = local_cluster(config, env);
@@ -24,18 +44,9 @@ std::vector<StepTarget> step_targets(const workflow::Workflow& wf, const config:
       }
       continue;
     }
-    StepTarget t{step.name, cluster, "", cluster == local};
-    if (auto it = wf.clusters.find(cluster); it != wf.clusters.end()) t.audience = it->second.audience;
-    if (t.audience.empty()) {
-      if (auto it = config.clusters.find(cluster); it != config.clusters.end()) t.audience = it->second.audience;
-    }
-    if (t.audience.empty()) {
-      throw workflow::invalid_at(step.mark,
-                                 fmt::format("step \"{}\": cluster \"{}\" has no audience (its hub client)", step.name, cluster),
-                                 fmt::format("set spec.clusters.{0}.audience in the workflow or clusters.{0}.audience in "
-                                             "your krdc config", cluster));
-    }
-    out.push_back(std::move(t));
+    out.push_back(target(wf, config, step, cluster, cluster == local));
+    // A remote step's proxy Job runs in the local cluster: the user needs that one as well.
+    if (!local.empty() && cluster != local) out.push_back(target(wf, config, step, local, true));
   }
   return out;
 }

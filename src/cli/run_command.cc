@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "krdc/auth/authorize.h"
@@ -113,8 +114,10 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   for (const auto& s : wf.steps) steps_by_kind[exec::executor_kind(s, local_cluster)].push_back(&s);
   for (const auto& [kind, steps] : steps_by_kind) executors.get(kind).preflight(steps);
   if (args.check_only) {
+    std::set<std::string> on_clusters;
+    for (const auto& t : targets) on_clusters.insert(t.step);
     std::cout << fmt::format("{}: {} steps checked; {} need a cluster, all authorised\n", args.file, wf.steps.size(),
-                             targets.size());
+                             on_clusters.size());
     return 0;
   }
 

@@ -4,7 +4,8 @@
 // cluster is the config's localCluster, else KRDC_LOCAL_CLUSTER. Steps without a cluster run
 // as host processes and need no credential — unless `pull: shared`, which runs on the local
 // cluster. With no local cluster configured every cluster is treated as remote: a token
-// exchange works for any cluster the user may use, so nothing is wrongly allowed.
+// exchange works for any cluster the user may use, so nothing is wrongly allowed. A step on a
+// remote cluster also needs the local cluster, where its proxy Job runs: it gets a target there too.
 #include <string>
 #include <vector>
 

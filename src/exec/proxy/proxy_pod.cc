@@ -62,11 +62,17 @@ class PodMirror {
     options.http.max_retries = 2;
     api_ = std::make_unique<krdc::kube::ApiClient>(std::move(*access), options);
   }
-  void annotate(const json& annotations) {
+  // The remote phase is mirrored as a label too, so `kubectl get pods -L krdc/remote-phase`
+  // shows it (-L reads labels only).
+  void annotate(json annotations) {
+    json metadata = {{"annotations", annotations}};
+    if (annotations.contains(kRemotePhaseAnnotation)) {
+      metadata["labels"] = {{kRemotePhaseAnnotation, annotations[kRemotePhaseAnnotation]}};
+    }
     std::lock_guard lock(mu_);
     if (!api_ || failed_) return;
     try {
-      api_->merge_patch(path_, {{"metadata", {{"annotations", annotations}}}});
+      api_->merge_patch(path_, {{"metadata", metadata}});
     } catch (const std::exception& e) {
       failed_ = true;
       err_ << "krdc proxy: cannot annotate its own Pod (progress is not mirrored): " << e.what() << "\n";

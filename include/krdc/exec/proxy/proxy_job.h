@@ -18,7 +18,8 @@ namespace krdc::exec::proxy {
 inline constexpr const char* kRoleLabel = "krdc/role";
 inline constexpr const char* kCredentialsDir = "/var/run/krdc/remote";  // the Secret, as files
 inline constexpr const char* kStepSpecEnv = "KRDC_STEP_SPEC";
-// Proxy Pod annotations mirroring the remote Job (`kubectl get pods -L krdc/remote-phase`).
+// Proxy Pod annotations mirroring the remote Job; the phase is a label too
+// (`kubectl get pods -L krdc/remote-phase`).
 inline constexpr const char* kRemoteClusterAnnotation = "krdc/remote-cluster";
 inline constexpr const char* kRemoteJobAnnotation = "krdc/remote-job";
 inline constexpr const char* kRemoteUidAnnotation = "krdc/remote-uid";
