@@ -3,7 +3,7 @@
 _krdc() {
   local cur prev words cword
   _init_completion 2>/dev/null || { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
-  local commands="run validate report app login logout whoami token auth version completion help"
+  local commands="run validate report app login logout whoami token auth proxy version completion help"
   local global="-o --output --no-color --non-interactive --config --hub --ca-file -v --verbose -h --help"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do
@@ -11,7 +11,7 @@ _krdc() {
   done
   case "$prev" in
     -o|--output) COMPREPLY=($(compgen -W "text json yaml" -- "$cur")); return ;;
-    --results|--resume|--config|--ca-file|--run-dir) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --results|--resume|--config|--ca-file|--run-dir|--spec|--credentials|--outputs) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   case "$cmd" in
     "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
@@ -25,6 +25,7 @@ _krdc() {
     app) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
     auth) COMPREPLY=($(compgen -W "check" -- "$cur")) ;;
     token) COMPREPLY=($(compgen -W "--audience $global" -- "$cur")) ;;
+    proxy) COMPREPLY=($(compgen -W "--spec --credentials --outputs $global" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "$global" -- "$cur")) ;;
   esac

@@ -1,5 +1,5 @@
 # fish completion for krdc; also printed by `krdc completion fish`.
-set -l cmds run validate report app login logout whoami token auth version completion
+set -l cmds run validate report app login logout whoami token auth proxy version completion
 complete -c krdc -f
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a run -d 'Run a workflow'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a validate -d 'Check a workflow'
@@ -10,6 +10,7 @@ complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a logout -d 'Forget
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a whoami -d 'Show identity'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a token -d 'Print an access token'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a auth -d 'Check authorisation'
+complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a proxy -d 'Run one step on a remote cluster (proxy Job)'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a version -d 'Print the version'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a completion -d 'Shell completion script'
 complete -c krdc -s o -l output -x -a 'text json yaml' -d 'Output format'
@@ -33,3 +34,6 @@ complete -c krdc -n "__fish_seen_subcommand_from report" -l run -x -d 'Run id'
 complete -c krdc -n "__fish_seen_subcommand_from app" -a inspect -d 'Derive a descriptor from a Python argparse program'
 complete -c krdc -n "__fish_seen_subcommand_from completion" -a 'bash zsh fish'
 complete -c krdc -n "__fish_seen_subcommand_from token" -l audience -x -d 'Cluster or client'
+complete -c krdc -n "__fish_seen_subcommand_from proxy" -l spec -r -F -d 'Step spec (JSON)'
+complete -c krdc -n "__fish_seen_subcommand_from proxy" -l credentials -r -F -d 'Remote credentials directory'
+complete -c krdc -n "__fish_seen_subcommand_from proxy" -l outputs -r -F -d 'Where outputs go'

@@ -1,5 +1,5 @@
 #pragma once
-// The TokenSource seam (design §7). A Kubernetes client never holds a token string: before each
+// The TokenSource seam (docs/architecture.md, "Identity"). A Kubernetes client never holds a token string: before each
 // request it asks its source for the current bearer, and after a 401 it calls invalidate() and
 // asks once more; a second 401 is a clear AuthError for the user. Implementations must be
 // thread-safe (parallel steps share sources).

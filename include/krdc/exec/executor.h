@@ -1,9 +1,9 @@
 #pragma once
-// The one seam every way of running a step shares. The runner hands an executor a fully
-// resolved request (argv rendered, deadline set) and gets back a result; in between the
-// executor reports progress to an observer. Process, kube and proxy executors differ only
-// behind this interface: adding one touches src/exec/<name>/ (or src/kube/) and the
-// selection in the CLI, nothing in the runner.
+// The one seam every way of running a step shares (docs/architecture.md, "Executors"). The
+// runner hands an executor a fully resolved request (argv rendered, deadline set) and gets back
+// a result; in between the executor reports progress to an observer. Process, kube and proxy
+// executors differ only behind this interface: adding one touches src/exec/<name>/, the kind
+// rule in selection.cc and its registration in cli/executor_factory.cc, nothing in the runner.
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>

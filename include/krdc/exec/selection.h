@@ -1,6 +1,6 @@
 #pragma once
 // Which kind of executor runs a step, and the set of executors a run uses.
-// The rule (design §1): no cluster → "process" (embedded default); the local cluster, or
+// The rule (docs/architecture.md, "Executors"): no cluster → "process" (embedded default); the local cluster, or
 // `pull: shared` (scenario 1: the image comes from shared storage) → "kube"; any other
 // cluster → "proxy" (scenario 2: a proxy Job in the local cluster runs it remotely).
 #include <map>

@@ -3,7 +3,7 @@
 // create, get, list, delete (propagationPolicy=Background), and streams for watch and
 // pods/log. Paths are API paths ("/apis/batch/v1/namespaces/alice/jobs").
 //
-// Failure rules (design §6): connection errors, 429 (Retry-After) and 5xx are retried with
+// Failure rules (docs/architecture.md, "Kubernetes"): connection errors, 429 (Retry-After) and 5xx are retried with
 // jittered backoff by http::Client; a 401 invalidates the TokenSource and the call is made once
 // more with a fresh token (a second 401 is an AuthError); every other non-2xx answer becomes an
 // ApiError carrying the API server's Status message. 409 is the caller's to reconcile (e.g.

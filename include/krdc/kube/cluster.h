@@ -1,6 +1,6 @@
 #pragma once
 // How to reach one Kubernetes API server: the cluster registry's answer for a cluster name
-// (design §7). Built from the workflow/config (server, CA file, namespace, hub TokenSource) or
+// (docs/architecture.md, "Identity"). Built from the workflow/config (server, CA file, namespace, hub TokenSource) or
 // from a kubeconfig context (kubeconfig.h). Credentials are never held as a bare string: a
 // TokenSource is asked before every request, and client-certificate PEMs stay in memory
 // (never written to disk, never logged).

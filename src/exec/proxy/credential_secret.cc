@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "krdc/kube/api_error.h"
+#include "krdc/util/clock.h"
 
 namespace krdc::exec::proxy {
 
@@ -21,7 +22,10 @@ auth::Clock::time_point renewal_time(auth::Clock::time_point obtained, auth::Clo
 CredentialSecret::CredentialSecret(krdc::kube::ApiClient& local, std::shared_ptr<auth::ExchangedTokenSource> tokens,
                                    Render render, std::function<void(std::string_view)> log)
     : local_(local), tokens_(std::move(tokens)), render_(std::move(render)), log_(std::move(log)) {
+  const long long t0 = util::epoch_ms();
   const auth::TokenSet first = tokens_->renew();  // a whole lifetime ahead of the proxy
+  const long long t1 = util::epoch_ms();
+  exchange_ms_ = t1 - t0;
   const json manifest = render_(first.access_token);
   name_ = manifest["metadata"]["name"];
   const std::string ns = manifest["metadata"]["namespace"];
@@ -37,6 +41,7 @@ CredentialSecret::CredentialSecret(krdc::kube::ApiClient& local, std::shared_ptr
     if (ann.value("krdc/run-id", "") != manifest["metadata"]["annotations"].value("krdc/run-id", "")) throw;
     write_token(first.access_token);
   }
+  create_ms_ = util::epoch_ms() - t1;
   if (first.expires_at != auth::Clock::time_point{}) {
     thread_ = std::thread([this, expires = first.expires_at] { renew_loop(expires); });
   }

@@ -4,6 +4,7 @@
 
 #include "krdc/exec/proxy/credential_secret.h"
 #include "krdc/exec/proxy/remote_step.h"
+#include "krdc/util/clock.h"
 #include "krdc/util/errors.h"
 
 namespace krdc::exec::proxy {
@@ -20,6 +21,7 @@ class ProxyJobObserver : public StepObserver {
                    const std::function<void(std::string_view)>& log)
       : inner_(inner), secret_(secret), remote_cluster_(std::move(remote_cluster)), log_(log) {}
   void on_submitted(const StepRequest& req, const json& details) override {
+    submitted_ms = util::epoch_ms();
     try {
       secret_.own_by(details.value("job", ""), details.value("uid", ""));
     } catch (const std::exception& e) {
@@ -31,6 +33,8 @@ class ProxyJobObserver : public StepObserver {
   }
   void on_running(const StepRequest& req) override { inner_.on_running(req); }
   void on_log(const StepRequest& req, std::string_view chunk) override { inner_.on_log(req, chunk); }
+
+  long long submitted_ms = 0;  // when the proxy Job existed (epoch ms)
 
  private:
   StepObserver& inner_;
@@ -88,8 +92,25 @@ StepResult ProxyExecutor::run_proxy_job(const StepRequest& req, StepObserver& ob
       local_->api(), tokens,
       [&](const std::string& token) { return render_credential_secret(req, ns, target.access, token); }, options_.log);
   ProxyJobObserver forward(observer, secret, cluster, options_.log);
+  const long long job_create_from = util::epoch_ms();
   StepResult result = local_->run_job(req, render_proxy_job(req, cluster, options_.job), forward, cancel);
+  const long long ended = util::epoch_ms();
   add_remote_details(result, cluster);
+  if (result.details.contains("remote") && result.details["remote"].contains("times") && forward.submitted_ms) {
+    // Where a remote step's time went, from the driver's and the proxy's clocks (bench/proxy).
+    const json t = result.details["remote"]["times"];
+    result.details["remote"].erase("times");
+    auto at = [&t](const char* k) { return t.contains(k) && t[k].is_number_integer() ? t[k].get<long long>() : 0LL; };
+    if (at("started") && at("created") && at("finished")) {
+      result.details["timings"] = {{"exchangeMs", secret.exchange_ms()},
+                                   {"secretCreateMs", secret.create_ms()},
+                                   {"proxyJobCreateMs", forward.submitted_ms - job_create_from},
+                                   {"proxyStartMs", at("started") - forward.submitted_ms},
+                                   {"remoteCreateMs", at("created") - at("started")},
+                                   {"remoteRunMs", at("finished") - at("created")},
+                                   {"statusBackMs", ended - at("finished")}};
+    }
+  }
   return result;
 }
 
@@ -103,6 +124,8 @@ void ProxyExecutor::add_remote_details(StepResult& result, const std::string& cl
       const json ann = pod["metadata"].value("annotations", json::object());
       remote_details["job"] = ann.value(kRemoteJobAnnotation, "");
       remote_details["uid"] = ann.value(kRemoteUidAnnotation, "");
+      const json times = json::parse(ann.value(kRemoteTimesAnnotation, "{}"), nullptr, false);
+      if (times.is_object()) remote_details["times"] = times;
     } catch (const std::exception& e) {
       if (options_.log) options_.log(fmt::format("proxy pod: remote Job not read back: {}", e.what()));
     }

@@ -11,6 +11,7 @@
 #include "krdc/exec/proxy/remote_step.h"
 #include "krdc/exec/step_spec.h"
 #include "krdc/kube/in_cluster.h"
+#include "krdc/util/clock.h"
 #include "krdc/util/errors.h"
 
 namespace krdc::exec::proxy {
@@ -90,14 +91,26 @@ class PodMirror {
 class MirrorObserver : public StepObserver {
  public:
   MirrorObserver(PodMirror& mirror, std::ostream& out, std::string cluster)
-      : mirror_(mirror), out_(out), cluster_(std::move(cluster)) {}
+      : mirror_(mirror), out_(out), cluster_(std::move(cluster)) {
+    stamp("started");
+  }
   void on_submitted(const StepRequest&, const json& details) override {
+    stamp("created");
     mirror_.annotate({{kRemoteClusterAnnotation, cluster_},
                       {kRemoteJobAnnotation, details.value("job", "")},
                       {kRemoteUidAnnotation, details.value("uid", "")},
-                      {kRemotePhaseAnnotation, "Pending"}});
+                      {kRemotePhaseAnnotation, "Pending"},
+                      {kRemoteTimesAnnotation, times_text()}});
   }
-  void on_running(const StepRequest&) override { mirror_.annotate({{kRemotePhaseAnnotation, "Running"}}); }
+  void on_running(const StepRequest&) override {
+    stamp("running");
+    mirror_.annotate({{kRemotePhaseAnnotation, "Running"}, {kRemoteTimesAnnotation, times_text()}});
+  }
+  void finished(StepStatus status) {
+    stamp("finished");
+    mirror_.annotate({{kRemotePhaseAnnotation, status == StepStatus::kSucceeded ? "Succeeded" : "Failed"},
+                      {kRemoteTimesAnnotation, times_text()}});
+  }
   void on_log(const StepRequest&, std::string_view chunk) override {
     std::lock_guard lock(mu_);
     out_.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
@@ -105,10 +118,22 @@ class MirrorObserver : public StepObserver {
   }
 
  private:
+  // When the proxy started, created the remote Job, saw it run and saw it end (epoch ms): the
+  // driver splits a remote step's latency with them (bench/proxy).
+  void stamp(const char* what) {
+    std::lock_guard lock(mu_);
+    times_[what] = util::epoch_ms();
+  }
+  std::string times_text() {
+    std::lock_guard lock(mu_);
+    return times_.dump();
+  }
+
   PodMirror& mirror_;
   std::ostream& out_;
   std::string cluster_;
   std::mutex mu_;
+  json times_ = json::object();
 };
 
 int exit_status(const StepResult& r) {
@@ -160,8 +185,13 @@ int run_proxy_pod(const ProxyPodOptions& options, const config::Env& env, std::o
                                                       : ErrorKind::kNone;
     result.details = {{"remote", {{"cluster", cluster}, {"job", kube::job_name(req.run_id, req.step->name, req.attempt)}}}};
   }
+  if (result.status == StepStatus::kCancelled) {
+    // Only SIGTERM cancels a proxy: its Pod is going (the run was cancelled, the Job deleted or
+    // the Pod deleted by someone), and the remote Job went first.
+    result.reason = "the proxy Pod was stopped before the remote step ended (" + result.reason + ")";
+  }
   const std::string status = to_string(result.status);
-  mirror.annotate({{kRemotePhaseAnnotation, result.status == StepStatus::kSucceeded ? "Succeeded" : "Failed"}});
+  observer.finished(result.status);
   if (result.status == StepStatus::kSucceeded) {
     write_file(options.outputs_path, result.outputs.dump());  // the remote outputs, as they came
     return 0;

@@ -1,5 +1,5 @@
 #pragma once
-// A step attempt as a batch/v1 Job (design §6): named deterministically from run + step +
+// A step attempt as a batch/v1 Job (docs/architecture.md, "Kubernetes"): named deterministically from run + step +
 // attempt, labelled so one watch per namespace finds every Job and Pod of a run, and shaped so
 // krdc, not Kubernetes, owns retries and time limits.
 #include <nlohmann/json.hpp>

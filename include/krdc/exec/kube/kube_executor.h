@@ -1,5 +1,5 @@
 #pragma once
-// The kube executor (design §6): a step attempt becomes a batch/v1 Job on the local cluster
+// The kube executor (docs/architecture.md, "Kubernetes"): a step attempt becomes a batch/v1 Job on the local cluster
 // (or any cluster reached directly, e.g. `pull: shared`). Waiting is watch-driven through one
 // shared RunWatch per run; logs stream into the step's log file; outputs are the Pod's
 // termination message; cancel and deadline delete the Job and its Pods before returning.

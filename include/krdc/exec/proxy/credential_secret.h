@@ -33,6 +33,9 @@ class CredentialSecret {
   void own_by(const std::string& job_name, const std::string& job_uid);
   const std::string& name() const { return name_; }
   int renewals() const;
+  // What creating it cost (ms): the token exchange, then the Secret's create (bench/proxy).
+  long long exchange_ms() const { return exchange_ms_; }
+  long long create_ms() const { return create_ms_; }
 
  private:
   void renew_loop(auth::Clock::time_point expires_at);
@@ -48,6 +51,8 @@ class CredentialSecret {
   std::condition_variable cv_;
   bool stop_ = false;
   int renewals_ = 0;
+  long long exchange_ms_ = 0;
+  long long create_ms_ = 0;
   std::thread thread_;  // last: started once everything it uses exists
 };
 

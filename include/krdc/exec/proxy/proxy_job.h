@@ -24,6 +24,8 @@ inline constexpr const char* kRemoteClusterAnnotation = "krdc/remote-cluster";
 inline constexpr const char* kRemoteJobAnnotation = "krdc/remote-job";
 inline constexpr const char* kRemoteUidAnnotation = "krdc/remote-uid";
 inline constexpr const char* kRemotePhaseAnnotation = "krdc/remote-phase";
+// {"started", "created", "running", "finished"}: epoch ms of the proxy's progress.
+inline constexpr const char* kRemoteTimesAnnotation = "krdc/remote-times";
 
 struct ProxyJobOptions {
   kube::JobOptions job;                         // namespace, TTL, pull secrets of the local cluster
