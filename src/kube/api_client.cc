@@ -167,9 +167,10 @@ nlohmann::json ApiClient::replace(const std::string& path, const nlohmann::json&
   return nlohmann::json::parse(call("PUT", path, object.dump()).body);
 }
 
-bool ApiClient::remove(const std::string& path, std::optional<long> grace_period_seconds) {
+bool ApiClient::remove(const std::string& path, std::optional<long> grace_period_seconds, const std::string& uid) {
   nlohmann::json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
   if (grace_period_seconds) opts["gracePeriodSeconds"] = *grace_period_seconds;
+  if (!uid.empty()) opts["preconditions"] = {{"uid", uid}};
   try {
     call("DELETE", path, opts.dump());
     return true;

@@ -61,7 +61,10 @@ class ApiClient {
   nlohmann::json replace(const std::string& path, const nlohmann::json& object);
   // DELETE with propagationPolicy=Background (dependents such as a Job's Pods are removed by
   // the garbage collector). Returns false when the object was already gone (404).
-  bool remove(const std::string& path, std::optional<long> grace_period_seconds = std::nullopt);
+  // With `uid`, only that very object is deleted (a precondition: 409 if the name now belongs
+  // to another object), never one that took its name since.
+  bool remove(const std::string& path, std::optional<long> grace_period_seconds = std::nullopt,
+              const std::string& uid = {});
 
   // A long response (watch, follow logs) handed over in chunks; `stop` ends the transfer with
   // http::CancelledError — at once after wake_streams(), else within a second. Non-2xx →

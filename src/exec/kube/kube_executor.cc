@@ -107,20 +107,20 @@ std::vector<std::string> KubeExecutor::emergency_stop() {
   return out;
 }
 
-void KubeExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
+const std::vector<AccessNeed>& KubeExecutor::job_needs() {
+  static const std::vector<AccessNeed> needs = {{"create", "batch", "jobs", ""}, {"watch", "batch", "jobs", ""},
+                                                {"delete", "batch", "jobs", ""}, {"watch", "", "pods", ""},
+                                                {"get", "", "pods", "log"}};
+  return needs;
+}
+
+void KubeExecutor::preflight(const std::vector<const workflow::Step*>& steps) { require_access(steps, job_needs()); }
+
+void KubeExecutor::require_access(const std::vector<const workflow::Step*>& steps, const std::vector<AccessNeed>& needs) {
   if (steps.empty()) return;
   const auto& cluster = api_->cluster();
-  struct Need {
-    const char* verb;
-    const char* group;
-    const char* resource;
-    const char* subresource;
-  };
-  static constexpr Need kNeeds[] = {{"create", "batch", "jobs", ""}, {"watch", "batch", "jobs", ""},
-                                    {"delete", "batch", "jobs", ""}, {"watch", "", "pods", ""},
-                                    {"get", "", "pods", "log"}};
   std::vector<std::string> refused;
-  for (const Need& n : kNeeds) {
+  for (const AccessNeed& n : needs) {
     json attributes = {{"namespace", cluster.ns}, {"verb", n.verb}, {"group", n.group}, {"resource", n.resource}};
     if (*n.subresource) attributes["subresource"] = n.subresource;
     const json review = api_->create("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
@@ -216,7 +216,8 @@ StepResult KubeExecutor::run_job(const StepRequest& req, const json& manifest, S
   auto stop_job = [&]() -> std::string {
     std::string problem;
     try {
-      api_->remove(job_path);
+      // Only the Job this attempt created or adopted: never one someone else made under the name.
+      api_->remove(job_path, std::nullopt, created["metadata"].value("uid", ""));
     } catch (const std::exception& e) {
       problem = e.what();
     }

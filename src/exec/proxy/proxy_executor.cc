@@ -153,7 +153,14 @@ json ProxyExecutor::describe(const StepRequest& req) const {
 void ProxyExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
   std::map<std::string, std::vector<const workflow::Step*>> by_cluster;
   for (const auto* s : steps) by_cluster[s->cluster].push_back(s);
-  if (local_) local_->preflight(steps);
+  if (local_) {
+    // The proxy Jobs, and the credential Secrets beside them.
+    std::vector<kube::AccessNeed> needs = kube::KubeExecutor::job_needs();
+    needs.push_back({"create", "", "secrets", ""});
+    needs.push_back({"patch", "", "secrets", ""});
+    needs.push_back({"delete", "", "secrets", ""});
+    local_->require_access(steps, needs);
+  }
   for (const auto& [cluster, cluster_steps] : by_cluster) remote(cluster).preflight(cluster_steps);
 }
 

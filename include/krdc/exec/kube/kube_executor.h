@@ -33,6 +33,14 @@ struct KubeExecutorOptions {
   std::function<void(std::string_view)> log;      // -v diagnostics
 };
 
+// One permission a step needs on a cluster, as a SelfSubjectAccessReview asks it.
+struct AccessNeed {
+  const char* verb;
+  const char* group;
+  const char* resource;
+  const char* subresource;
+};
+
 class KubeExecutor : public Executor {
  public:
   // `api` may have no credentials for a dry run: describe() never contacts the server.
@@ -56,6 +64,11 @@ class KubeExecutor : public Executor {
   // their logs, in the namespace. The hub may put the cluster's audience in every token; only
   // the cluster's own RBAC knows whether this user may run Jobs there.
   void preflight(const std::vector<const workflow::Step*>& steps) override;
+  // What preflight asks: create/watch/delete Jobs, watch Pods, read their logs.
+  static const std::vector<AccessNeed>& job_needs();
+  // Asks the cluster for each need in the namespace; throws AuthError naming the steps and
+  // every refused need.
+  void require_access(const std::vector<const workflow::Step*>& steps, const std::vector<AccessNeed>& needs);
 
   // The shared watch of a run (null before its first step); for tests and benchmarks.
   RunWatch* watch_for(const std::string& run_id);
