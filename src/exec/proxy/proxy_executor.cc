@@ -115,7 +115,7 @@ StepResult ProxyExecutor::run_proxy_job(const StepRequest& req, StepObserver& ob
 }
 
 void ProxyExecutor::add_remote_details(StepResult& result, const std::string& cluster) const {
-  json remote_details = {{"cluster", cluster}};
+  json remote_details = {{"cluster", cluster}, {"namespace", remotes_.at(cluster).access.ns}};
   if (result.status == StepStatus::kSucceeded) {
     // The proxy mirrored the remote Job onto its Pod's annotations: one read.
     try {
@@ -161,7 +161,19 @@ void ProxyExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
     needs.push_back({"delete", "", "secrets", ""});
     local_->require_access(steps, needs);
   }
-  for (const auto& [cluster, cluster_steps] : by_cluster) remote(cluster).preflight(cluster_steps);
+  for (const auto& [cluster, cluster_steps] : by_cluster) {
+    try {
+      remote(cluster).preflight(cluster_steps);
+    } catch (const UnreachableError& e) {
+      // A remote cluster that does not answer now must not stop the steps that do not need it:
+      // its steps fail on their own (exit 4 if nothing else fails) and `--resume` runs them
+      // later. A refusal (AuthError) still stops the run before anything is created.
+      if (options_.warn) {
+        options_.warn(fmt::format("cluster {} did not answer the access check ({}); its steps will try when they run",
+                                  cluster, e.what()));
+      }
+    }
+  }
 }
 
 std::vector<std::string> ProxyExecutor::emergency_stop() {

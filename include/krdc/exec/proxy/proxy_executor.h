@@ -30,6 +30,7 @@ struct ProxyExecutorOptions {
   ProxyJobOptions job;                        // cluster mode: the proxy Job's image, account, grace
   bool follow = false;                        // in-process mode: --follow
   std::function<void(std::string_view)> log;  // -v diagnostics
+  std::function<void(std::string_view)> warn;  // what the user should see (stderr)
 };
 
 class ProxyExecutor : public Executor {
