@@ -76,7 +76,6 @@ class KubeExecutor : public Executor {
  private:
   JobOptions job_options(const StepRequest& request) const;
   RunWatch& watch(const std::string& run_id);
-  std::string jobs_path() const;
 
   std::shared_ptr<krdc::kube::ApiClient> api_;
   KubeExecutorOptions options_;
