@@ -160,8 +160,13 @@ StepResult JobRun::run() {
       result_.reason = fmt::format("Job {} completed but its Pod is gone: no outputs to read", name_);
       return result_;
     }
+    // The log is fetched for any Pod that ran, before a verdict on it; not when krdc itself
+    // stops the step (cancel, deadline, lost watch): only a follower already going carries on.
+    const bool stopping_early = d.action == Action::kStopCancelled || d.action == Action::kFatal ||
+                                d.action == Action::kUnreachable ||
+                                (d.action == Action::kStopTimedOut && !(d.pod && d.pod->terminated));
+    if (!stopping_early) follow_logs(s, d.pod);
     if (d.action != Action::kWait) return conclude(d);
-    follow_logs(s, d.pod);
     if (d.pod && d.pod->waiting_reason != last_waiting_ && ctx_.options.log) {
       ctx_.options.log(fmt::format("job {}: waiting: {} {}", name_, d.pod->waiting_reason, d.pod->waiting_message));
       last_waiting_ = d.pod->waiting_reason;
