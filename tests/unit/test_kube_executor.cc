@@ -196,6 +196,24 @@ TEST_CASE("kube executor: success → outputs from the termination message, logs
   CHECK(ex->emergency_stop().empty());
 }
 
+TEST_CASE("kube executor: a container that ended before krdc looked → its whole log read once") {
+  Fixture f;
+  FakeCluster cluster;
+  cluster.job = f.job();
+  cluster.pod_events = {ev("ADDED", pod_json(cluster.job, "2", json{{"phase", "Pending"}})),
+                        ev("MODIFIED", pod_json(cluster.job, "3", terminated_status(0, R"({"ok":true})")))};
+  FakeHttpServer server([&](const FakeRequest& r) { return cluster.handle(r); });
+  auto ex = executor(server);  // no --follow: no stream held open for a short step
+  NullObserver obs;
+  CancelToken cancel;
+  const StepResult r = ex->run(f.req, obs, cancel);
+  CHECK(r.status == StepStatus::kSucceeded);
+  CHECK(obs.running == 1);
+  CHECK(read_all(f.req.log_file) == "hello from the pod\nsecond line\n");
+  CHECK(cluster.count("GET", "/log?") == 1);
+  CHECK(obs.logs.empty());
+}
+
 TEST_CASE("kube executor: a failing container → failed with its exit code") {
   Fixture f;
   FakeCluster cluster;
