@@ -1,5 +1,7 @@
 #include "krdc/exec/proxy/proxy_pod.h"
 
+#include <stdlib.h>
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -136,6 +138,25 @@ class MirrorObserver : public StepObserver {
   json times_ = json::object();
 };
 
+class PrivateDir {
+ public:
+  explicit PrivateDir(const std::string& parent) {
+    std::string tmpl = (fs::path(parent) / "krdc-proxy-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw InvalidInput(fmt::format("cannot create a directory in {}", parent));
+    path_ = tmpl;
+  }
+  ~PrivateDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  PrivateDir(const PrivateDir&) = delete;
+  PrivateDir& operator=(const PrivateDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 int exit_status(const StepResult& r) {
   switch (r.status) {
     case StepStatus::kSucceeded: return 0;
@@ -161,10 +182,11 @@ int run_proxy_pod(const ProxyPodOptions& options, const config::Env& env, std::o
   if (spec_json.is_discarded()) throw InvalidInput("step spec: not valid JSON");
   auto owned = parse_step_spec(spec_json);
   StepRequest& req = owned->request;
-  const fs::path work = fs::path(options.work_dir) / "krdc-proxy";
-  fs::create_directories(work);
-  req.step_dir = work;
-  req.log_file = work / fmt::format("attempt-{}.log", req.attempt);
+  // A directory of this proxy's own: proxies may share a /tmp (the testbed's node runs Pods
+  // as host processes), and the log copy is only needed while it runs.
+  PrivateDir work(options.work_dir);
+  req.step_dir = work.path();
+  req.log_file = work.path() / fmt::format("attempt-{}.log", req.attempt);
 
   krdc::kube::ClusterAccess access = remote_access(options.credentials_dir);
   const std::string cluster = access.name;
