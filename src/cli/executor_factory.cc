@@ -46,6 +46,11 @@ kube::ClusterAccess configured_access(const ExecutorContext& ctx, const std::str
                                    cluster));
   }
   access.origin = wfc && !wfc->server.empty() ? "workflow spec.clusters" : "config " + ctx.config.path;
+  // Every configured cluster gets a token (the local one also holds remote tokens in Secrets).
+  if (access.server.rfind("https://", 0) != 0) {
+    throw InvalidInput(fmt::format("cluster \"{}\": server {} is not https ({})", cluster, access.server, access.origin),
+                       "a token is only ever sent over TLS: use the cluster's https URL");
+  }
   const config::HubInputs inputs{ctx.global.hub, ctx.global.ca_file, ctx.wf.hub,
                                  config::non_interactive(ctx.global.non_interactive, ctx.env)};
   access.ca_file = wfc && !wfc->ca_file.empty() ? wfc->ca_file : config::cluster_ca_file(ctx.config, cluster, inputs, ctx.env);
@@ -90,18 +95,6 @@ kube::ClusterAccess local_cluster_access(const ExecutorContext& ctx, const std::
   return access;
 }
 
-// A remote cluster is reached only from the workflow/config description and the token
-// exchanged for its audience: never from a kubeconfig (no other cluster's credentials are
-// ever shared: docs/architecture.md, "Remote steps"), and only over https.
-kube::ClusterAccess remote_cluster_access(const ExecutorContext& ctx, const std::string& cluster) {
-  kube::ClusterAccess access = configured_access(ctx, cluster);
-  if (access.server.rfind("https://", 0) != 0) {
-    throw InvalidInput(fmt::format("cluster \"{}\": server {} is not https", cluster, access.server),
-                       "a token is only ever sent over TLS: use the cluster's https URL");
-  }
-  return access;
-}
-
 std::shared_ptr<exec::kube::KubeExecutor> make_kube_executor(const ExecutorContext& ctx) {
   kube::ApiClientOptions api_options;
   // Ride out an API server restart (typically 5-20 s) before a call counts as failed.
@@ -136,7 +129,9 @@ std::shared_ptr<exec::Executor> make_proxy_executor(const ExecutorContext& ctx,
   std::map<std::string, exec::proxy::RemoteCluster> remotes;
   for (const auto& s : ctx.wf.steps) {
     if (exec::executor_kind(s, ctx.local_cluster) == "proxy" && !remotes.count(s.cluster)) {
-      remotes[s.cluster] = {remote_cluster_access(ctx, s.cluster)};
+      // Only from the workflow/config description and the token exchanged for its audience:
+      // never from a kubeconfig (no other cluster's credentials are ever shared).
+      remotes[s.cluster] = {configured_access(ctx, s.cluster)};
     }
   }
   exec::proxy::ProxyExecutorOptions options;

@@ -185,6 +185,7 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   if (summary.status == "succeeded") return 0;
   if (summary.status == "cancelled") return static_cast<int>(ExitCode::kInterrupted);
   if (summary.failed > 0 && summary.unreachable == summary.failed) return static_cast<int>(ExitCode::kUnreachable);
+  if (summary.failed > 0 && summary.refused == summary.failed) return static_cast<int>(ExitCode::kAuth);
   return static_cast<int>(ExitCode::kStepFailed);
 }
 

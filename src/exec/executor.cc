@@ -1,5 +1,7 @@
 #include "krdc/exec/executor.h"
 
+#include <fmt/format.h>
+
 namespace krdc::exec {
 
 const char* to_string(StepStatus status) {
@@ -10,6 +12,13 @@ const char* to_string(StepStatus status) {
     case StepStatus::kCancelled: return "cancelled";
   }
   return "failed";
+}
+
+std::optional<StepResult> missing_image(const workflow::Step& step) {
+  if (!step.app.image.empty()) return std::nullopt;
+  StepResult result;
+  result.reason = fmt::format("app \"{}\" has no image: a step on a cluster runs the app's image", step.app.name);
+  return result;
 }
 
 }  // namespace krdc::exec

@@ -163,10 +163,6 @@ nlohmann::json ApiClient::merge_patch(const std::string& path, const nlohmann::j
   return nlohmann::json::parse(call("PATCH", path, patch.dump(), "application/merge-patch+json").body);
 }
 
-nlohmann::json ApiClient::replace(const std::string& path, const nlohmann::json& object) {
-  return nlohmann::json::parse(call("PUT", path, object.dump()).body);
-}
-
 bool ApiClient::remove(const std::string& path, std::optional<long> grace_period_seconds, const std::string& uid) {
   nlohmann::json opts = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
   if (grace_period_seconds) opts["gracePeriodSeconds"] = *grace_period_seconds;

@@ -251,11 +251,13 @@ struct Runner::Impl {
 
       try {
         c.result = executor.run(req, observer, stop);
-      } catch (const UnreachableError& e) {
+      } catch (const Error& e) {
         c.result = exec::StepResult{};
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
         c.result.reason = e.what();
-        c.result.error = exec::ErrorKind::kUnreachable;
+        c.result.error = e.code() == ExitCode::kUnreachable ? exec::ErrorKind::kUnreachable
+                         : e.code() == ExitCode::kAuth      ? exec::ErrorKind::kAuth
+                                                            : exec::ErrorKind::kNone;
       } catch (const std::exception& e) {
         c.result = exec::StepResult{};
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
@@ -299,6 +301,7 @@ struct Runner::Impl {
     if (!s.cluster.empty()) rec["cluster"] = s.cluster;
     if (!c.result.reason.empty()) rec["reason"] = c.result.reason;
     if (c.result.error == exec::ErrorKind::kUnreachable) rec["error"] = "unreachable";
+    if (c.result.error == exec::ErrorKind::kAuth) rec["error"] = "refused";
     if (!c.result.details.empty()) rec["details"] = c.result.details;
     std::string excerpt;
     std::string detail = c.result.reason;
@@ -318,6 +321,7 @@ struct Runner::Impl {
     } else {
       ++summary.failed;
       if (c.result.error == exec::ErrorKind::kUnreachable) ++summary.unreachable;
+      if (c.result.error == exec::ErrorKind::kAuth) ++summary.refused;
       after_failure(i);
     }
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,8 @@ struct StepRequest {
 enum class StepStatus { kSucceeded, kFailed, kTimedOut, kCancelled };
 
 // Why a failed step could not be run at all, when the cause was not the step's own doing: the
-// run's exit status says so when no step failed on its own (4: a cluster was unreachable).
+// run's exit status says so when no step failed on its own (4: a cluster was unreachable; 3: a
+// cluster refused the user's credential).
 enum class ErrorKind { kNone, kUnreachable, kAuth };
 const char* to_string(StepStatus status);
 
@@ -57,6 +59,10 @@ class StepObserver {
   virtual void on_running(const StepRequest& request) = 0;
   virtual void on_log(const StepRequest& request, std::string_view chunk) = 0;
 };
+
+// For executors that run the app's image: the result of a step whose app has none, or
+// nullopt when it has one.
+std::optional<StepResult> missing_image(const workflow::Step& step);
 
 class Executor {
  public:

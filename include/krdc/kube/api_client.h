@@ -57,8 +57,6 @@ class ApiClient {
   nlohmann::json get(const std::string& path);
   // PATCH with a JSON merge patch (RFC 7386), e.g. {"metadata":{"annotations":{...}}}.
   nlohmann::json merge_patch(const std::string& path, const nlohmann::json& patch);
-  // PUT: replaces the object (metadata.resourceVersion, when given, makes it conditional).
-  nlohmann::json replace(const std::string& path, const nlohmann::json& object);
   // DELETE with propagationPolicy=Background (dependents such as a Job's Pods are removed by
   // the garbage collector). Returns false when the object was already gone (404).
   // With `uid`, only that very object is deleted (a precondition: 409 if the name now belongs

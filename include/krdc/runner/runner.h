@@ -37,6 +37,9 @@ struct RunSummary {
   // Failed steps that could not be run at all because a cluster was unreachable: when they
   // are all of the failures, the run exits 4 rather than 1 (README, "Exit status").
   size_t unreachable = 0;
+  // Failed steps a cluster refused to run for this user (e.g. a remote credential rejected
+  // mid-run): when they are all of the failures, the run exits 3.
+  size_t refused = 0;
 };
 
 // A new run id: UTC time plus randomness, e.g. 20261125-073105-5f3a9c. Sorts by time.

@@ -64,12 +64,16 @@ std::string label_value(const std::string& text) {
   return s.empty() ? hash : s + "-" + hash;
 }
 
+nlohmann::json job_labels(const StepRequest& req) {
+  return {{kRunLabel, label_value(req.run_id)},
+          {kStepLabel, label_value(req.step->name)},
+          {kWorkflowLabel, label_value(req.workflow_name)}};
+}
+
 nlohmann::json render_job(const StepRequest& req, const JobOptions& options) {
   const auto& step = *req.step;
   const std::string name = job_name(req.run_id, step.name, req.attempt);
-  const nlohmann::json labels = {{kRunLabel, label_value(req.run_id)},
-                                 {kStepLabel, label_value(step.name)},
-                                 {kWorkflowLabel, label_value(req.workflow_name)}};
+  const nlohmann::json labels = job_labels(req);
   // The originals, unabridged, for people and for reattaching later.
   const nlohmann::json annotations = {{"krdc/run-id", req.run_id},
                                       {"krdc/step-name", step.name},

@@ -70,7 +70,13 @@ void JobRun::create() {
     // it is ours (same run and attempt), never someone else's.
     created = ctx_.api.get(job_path_);
     const auto ann = created["metadata"].value("annotations", json::object());
-    if (ann.value("krdc/run-id", "") != req_.run_id || ann.value("krdc/attempt", "") != std::to_string(req_.attempt)) {
+    // Same role too: a remote Job shares its proxy Job's name and annotations, and a remote
+    // cluster misconfigured as the local one must not make a proxy adopt itself.
+    const auto role = [](const json& object) {
+      return object["metadata"].value("labels", json::object()).value("krdc/role", "");
+    };
+    if (ann.value("krdc/run-id", "") != req_.run_id || ann.value("krdc/attempt", "") != std::to_string(req_.attempt) ||
+        role(created) != role(manifest_)) {
       throw;
     }
   }
@@ -157,6 +163,8 @@ StepResult JobRun::run() {
     memory = d.memory;
     if (d.action == Action::kListPods) {
       if (list_pods()) continue;
+      ctx_.track(name_, false);
+      result_.status = StepStatus::kFailed;
       result_.reason = fmt::format("Job {} completed but its Pod is gone: no outputs to read", name_);
       return result_;
     }
@@ -167,7 +175,7 @@ StepResult JobRun::run() {
                                 (d.action == Action::kStopTimedOut && !(d.pod && d.pod->terminated));
     if (!stopping_early) follow_logs(s, d.pod);
     if (d.action != Action::kWait) return conclude(d);
-    if (d.pod && d.pod->waiting_reason != last_waiting_ && ctx_.options.log) {
+    if (d.pod && !d.pod->waiting_reason.empty() && d.pod->waiting_reason != last_waiting_ && ctx_.options.log) {
       ctx_.options.log(fmt::format("job {}: waiting: {} {}", name_, d.pod->waiting_reason, d.pod->waiting_message));
       last_waiting_ = d.pod->waiting_reason;
     }
@@ -195,7 +203,9 @@ StepResult JobRun::conclude(const Decision& d) {
     if (!left.empty() && d.action != Action::kFatal) result_.reason += fmt::format(" (may be left: {})", left);
   }
   finish_logs(d.log_grace_ms);
-  if (!must_delete) ctx_.track(name_, false);
+  // Deleted Jobs are untracked by stop(); behind a lost watch the Job may still exist, so it
+  // stays listed for a second Ctrl-C (emergency_stop).
+  if (!must_delete && d.action != Action::kUnreachable) ctx_.track(name_, false);
   switch (d.action) {
     case Action::kSucceeded: {
       std::string error;

@@ -89,11 +89,7 @@ void KubeExecutor::require_access(const std::vector<const workflow::Step*>& step
 
 StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
   const auto& step = *req.step;
-  if (step.app.image.empty()) {
-    StepResult result;
-    result.reason = fmt::format("app \"{}\" has no image: a step on a cluster runs the app's image", step.app.name);
-    return result;
-  }
+  if (auto refused = missing_image(step)) return *refused;
   return run_job(req, render_job(req, job_options(req)), observer, cancel);
 }
 

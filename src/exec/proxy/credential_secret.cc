@@ -39,7 +39,12 @@ CredentialSecret::CredentialSecret(krdc::kube::ApiClient& local, std::shared_ptr
     const json existing = local_.get(path_);
     const auto ann = existing["metadata"].value("annotations", json::object());
     if (ann.value("krdc/run-id", "") != manifest["metadata"]["annotations"].value("krdc/run-id", "")) throw;
-    write_token(first.access_token);
+    try {
+      write_token(first.access_token);
+    } catch (...) {
+      local_.remove(path_);  // no destructor runs for a constructor that throws
+      throw;
+    }
   }
   create_ms_ = util::epoch_ms() - t1;
   if (first.expires_at != auth::Clock::time_point{}) {
@@ -69,11 +74,6 @@ void CredentialSecret::own_by(const std::string& job_name, const std::string& jo
                                                                  {"uid", job_uid}}})}}}});
 }
 
-int CredentialSecret::renewals() const {
-  std::lock_guard lock(mu_);
-  return renewals_;
-}
-
 void CredentialSecret::write_token(const std::string& token) {
   // stringData is merged into data by the API server: only the token changes.
   local_.merge_patch(path_, {{"stringData", {{"token", token}}}});
@@ -93,20 +93,24 @@ void CredentialSecret::renew_loop(auth::Clock::time_point expires_at) {
     lock.unlock();
     // Never let an exception out of this thread: a failed renewal is retried, and the step
     // fails through the proxy's own 401 if the token really runs out.
+    std::string said;
     try {
       const auth::TokenSet fresh = tokens_->renew();
       write_token(fresh.access_token);
       obtained = auth::Clock::now();
       next = fresh.expires_at == auth::Clock::time_point{} ? auth::Clock::time_point::max()
                                                             : renewal_time(obtained, fresh.expires_at);
-      lock.lock();
-      ++renewals_;
-      if (log_) log_(fmt::format("secret {}: token renewed", name_));
-    } catch (const std::exception& e) {
-      if (log_) log_(fmt::format("secret {}: token renewal failed, retrying in 5s: {}", name_, e.what()));
+      said = "token renewed";
+    } catch (const krdc::kube::ApiError& e) {
+      if (e.status() == 404) return;  // gone with its Job (the step is ending): nothing to renew
+      said = fmt::format("token renewal failed, retrying in 5s: {}", e.what());
       next = auth::Clock::now() + std::chrono::seconds(5);
-      lock.lock();
+    } catch (const std::exception& e) {
+      said = fmt::format("token renewal failed, retrying in 5s: {}", e.what());
+      next = auth::Clock::now() + std::chrono::seconds(5);
     }
+    if (log_) log_(fmt::format("secret {}: {}", name_, said));
+    lock.lock();
   }
 }
 

@@ -66,11 +66,7 @@ kube::KubeExecutor& ProxyExecutor::remote(const std::string& cluster) const {
 }
 
 StepResult ProxyExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
-  if (req.step->app.image.empty()) {
-    StepResult result;
-    result.reason = fmt::format("app \"{}\" has no image: a step on a cluster runs the app's image", req.step->app.name);
-    return result;
-  }
+  if (auto refused = missing_image(*req.step)) return *refused;
   if (local_) return run_proxy_job(req, observer, cancel);
   StepResult result = run_remote_step(remote(req.step->cluster), req, observer, cancel);
   result.details["cluster"] = req.step->cluster;
@@ -115,7 +111,10 @@ StepResult ProxyExecutor::run_proxy_job(const StepRequest& req, StepObserver& ob
 }
 
 void ProxyExecutor::add_remote_details(StepResult& result, const std::string& cluster) const {
-  json remote_details = {{"cluster", cluster}, {"namespace", remotes_.at(cluster).access.ns}};
+  // The remote Job is named like the proxy Job (exactly once); its uid only the proxy can tell.
+  json remote_details = {{"cluster", cluster},
+                         {"namespace", remotes_.at(cluster).access.ns},
+                         {"job", result.details.value("job", "")}};
   if (result.status == StepStatus::kSucceeded) {
     // The proxy mirrored the remote Job onto its Pod's annotations: one read.
     try {
@@ -160,6 +159,7 @@ void ProxyExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
     needs.push_back({"patch", "", "secrets", ""});
     needs.push_back({"delete", "", "secrets", ""});
     local_->require_access(steps, needs);
+    require_service_account();
   }
   for (const auto& [cluster, cluster_steps] : by_cluster) {
     try {
@@ -173,6 +173,20 @@ void ProxyExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
                                   cluster, e.what()));
       }
     }
+  }
+}
+
+void ProxyExecutor::require_service_account() const {
+  // Without it the Job controller cannot create the proxy Pod, and the step would only wait.
+  const auto& ns = local_->api().cluster().ns;
+  try {
+    local_->api().get(fmt::format("/api/v1/namespaces/{}/serviceaccounts/{}", ns, options_.job.service_account));
+  } catch (const krdc::kube::ApiError& e) {
+    if (e.status() != 404) return;  // 403: this user may not look; the cluster will tell
+    throw InvalidInput(fmt::format("the proxy service account \"{}\" does not exist in namespace {} on cluster {}",
+                                   options_.job.service_account, ns, local_->api().cluster().name),
+                       "ask the cluster's administrators to create it (with a Role to patch its own Pod), or set "
+                       "proxyServiceAccount in your krdc config");
   }
 }
 

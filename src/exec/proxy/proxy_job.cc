@@ -22,11 +22,11 @@ std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// The attempt's labels (run, step, workflow) plus what this object is.
 json step_labels(const StepRequest& req, const char* role) {
-  return {{kube::kRunLabel, kube::label_value(req.run_id)},
-          {kube::kStepLabel, kube::label_value(req.step->name)},
-          {kube::kWorkflowLabel, kube::label_value(req.workflow_name)},
-          {kRoleLabel, role}};
+  json labels = kube::job_labels(req);
+  labels[kRoleLabel] = role;
+  return labels;
 }
 
 }  // namespace
@@ -62,8 +62,9 @@ json render_proxy_job(const StepRequest& req, const std::string& remote_cluster,
   auto& tmpl = job["spec"]["template"];
   tmpl["metadata"]["labels"] = labels;
   tmpl["metadata"]["annotations"][kRemoteClusterAnnotation] = remote_cluster;
-  // The remote Job has the step's own deadline; the proxy gets the cleanup time on top, so the
-  // remote side reports its own timeout rather than the proxy being cut off first.
+  // A backstop only: the driver's own deadline (the step's timeout) deletes the proxy Job
+  // first, and the proxy then deletes the remote Job. The cluster's limit leaves it the
+  // cleanup time on top.
   if (req.step->timeout_ms > 0) {
     job["spec"]["activeDeadlineSeconds"] = (req.step->timeout_ms + 999) / 1000 + 2 * options.cleanup_seconds;
   }

@@ -35,6 +35,10 @@ struct JobOptions {
   long long termination_grace_seconds = 5;       // SIGTERM → SIGKILL when deleted
 };
 
+// The labels every object of an attempt carries: krdc/run, krdc/step, krdc/workflow (one watch
+// per run selects on krdc/run; cleanup by run finds them all).
+nlohmann::json job_labels(const StepRequest& request);
+
 // The Job for one attempt. The container runs the app's image with command = app.command and
 // args = the rendered params (argv, never a shell); KRDC_OUTPUTS points at the termination log.
 nlohmann::json render_job(const StepRequest& request, const JobOptions& options);

@@ -1,8 +1,8 @@
 #pragma once
 // The Secret that carries a remote step's credential to its proxy Pod, for as long as the step
 // runs (docs/architecture.md, "Remote steps"). Created before the proxy Job; owned by it once
-// the Job exists (ownerReference, so the garbage collector removes it with the Job should krdc
-// die); deleted when the step ends. An exchanged token lives minutes and a remote Job may run
+// the Job exists (ownerReference, so the garbage collector removes it with the Job, also should
+// krdc die); deleted when the step ends. Renewal stops once it is gone. An exchanged token lives minutes and a remote Job may run
 // for hours: while the step runs, the token is renewed at half its lifetime and the Secret
 // updated. The kubelet swaps the mounted files atomically, and the proxy re-reads its token
 // file before every request, so the renewed token takes effect without a restart.
@@ -32,7 +32,6 @@ class CredentialSecret {
   // Makes the Job the Secret's owner, so the garbage collector deletes the Secret with it.
   void own_by(const std::string& job_name, const std::string& job_uid);
   const std::string& name() const { return name_; }
-  int renewals() const;
   // What creating it cost (ms): the token exchange, then the Secret's create (bench/proxy).
   long long exchange_ms() const { return exchange_ms_; }
   long long create_ms() const { return create_ms_; }
@@ -50,7 +49,6 @@ class CredentialSecret {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  int renewals_ = 0;
   long long exchange_ms_ = 0;
   long long create_ms_ = 0;
   std::thread thread_;  // last: started once everything it uses exists

@@ -32,8 +32,10 @@ struct ProxyJobOptions {
   std::string image;                            // config proxyImage: an image whose entrypoint is krdc
   std::string service_account = "krdc-proxy";   // may patch its own Pod (remote-phase annotations)
   // How long the proxy may take, once told to stop, to delete the remote Job and see its Pods
-  // go: the proxy Pod's terminationGracePeriodSeconds is the kill grace plus this.
-  long long cleanup_seconds = 30;
+  // go: the proxy Pod's terminationGracePeriodSeconds is the kill grace plus this. Generous: a
+  // call to a flaky remote cluster may retry for ~40 s, and a proxy killed before its delete
+  // went through leaves the remote Job running. A proxy that is done exits at once anyway.
+  long long cleanup_seconds = 60;
 };
 
 std::string credential_secret_name(const std::string& job_name);

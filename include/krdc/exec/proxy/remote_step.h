@@ -4,10 +4,11 @@
 // logs, outputs and cleanup. `krdc proxy` (inside the proxy Job) and the proxy executor's
 // in-process mode (no local cluster) both call it, so the remote side has one code path.
 //
-// Exactly once: the remote Job's name is fixed by (run, step, attempt); a proxy that restarts
-// adopts the Job it finds under that name when its krdc/run-id and attempt annotations match,
-// and never touches one they do not. The remote Job keeps the usual day-long
-// ttlSecondsAfterFinished: krdc reads its final state long before the cluster could remove it.
+// Exactly once: the remote Job's name is fixed by (run, step, attempt); a create that meets a
+// Job of that name adopts it only when its krdc/run-id, attempt and role match, and deletes carry
+// a uid precondition, so krdc never touches a Job it did not create. The remote Job keeps the
+// usual day-long ttlSecondsAfterFinished: krdc reads its final state long before the cluster
+// could remove it.
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -35,7 +36,7 @@ struct ProxyReport {
   std::string status;        // exec::to_string(StepStatus)
   int exit_code = -1;        // the remote app's exit code, -1 when it did not exit
   std::string reason;        // one line, for people
-  std::string error_kind;    // "" | "unreachable" | "auth" | "invalid": the proxy could not run the step
+  std::string error_kind;    // "" | "unreachable" | "auth": the proxy could not run the step
   nlohmann::json remote = nlohmann::json::object();  // {cluster, job, uid, namespace}
 };
 std::string encode_report(const ProxyReport& report);
