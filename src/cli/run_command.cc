@@ -49,7 +49,7 @@ int dry_run(const workflow::Workflow& wf, const exec::ExecutorSet& executors, co
     exec::StepRequest req;
     req.run_id = "dry-run";
     req.workflow_name = wf.name;
-    req.step = &s;
+    req.step = s;
     // Workflow params are known now; upstream outputs are not, so they stay as written.
     req.params = workflow::substitute(s.params, [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
       if (ref.kind == workflow::Reference::Kind::kParam && wf.params.contains(ref.key)) return wf.params.at(ref.key);

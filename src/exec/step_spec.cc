@@ -9,7 +9,7 @@ namespace krdc::exec {
 using nlohmann::json;
 
 json step_spec(const StepRequest& req) {
-  const auto& step = *req.step;
+  const auto& step = req.step;
   return {{"version", kStepSpecVersion},
           {"runId", req.run_id},
           {"workflow", req.workflow_name},
@@ -44,14 +44,14 @@ T field(const json& spec, const char* key, bool required = true, T fallback = T{
 
 }  // namespace
 
-std::unique_ptr<OwnedStepRequest> parse_step_spec(const json& spec) {
+StepRequest parse_step_spec(const json& spec) {
   if (!spec.is_object()) throw InvalidInput("step spec: not a JSON object");
   if (const auto v = field<std::string>(spec, "version"); v != kStepSpecVersion) {
     throw InvalidInput(fmt::format("step spec: version \"{}\" is not {}", v, kStepSpecVersion),
                        "the driver and the proxy image run different krdc versions: align proxyImage with krdc");
   }
-  auto owned = std::make_unique<OwnedStepRequest>();
-  workflow::Step& step = owned->step;
+  StepRequest req;
+  workflow::Step& step = req.step;
   step.name = field<std::string>(spec, "step");
   step.app.name = field<std::string>(spec, "app", false, step.name);
   step.app.image = field<std::string>(spec, "image");
@@ -61,8 +61,6 @@ std::unique_ptr<OwnedStepRequest> parse_step_spec(const json& spec) {
   step.timeout_ms = field<long long>(spec, "timeoutMs", false, 0);
   if (step.app.image.empty()) throw InvalidInput("step spec: \"image\" is empty");
 
-  StepRequest& req = owned->request;
-  req.step = &step;
   req.run_id = field<std::string>(spec, "runId");
   req.workflow_name = field<std::string>(spec, "workflow");
   req.attempt = field<int>(spec, "attempt");
@@ -73,7 +71,7 @@ std::unique_ptr<OwnedStepRequest> parse_step_spec(const json& spec) {
   if (step.timeout_ms > 0) {
     req.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(step.timeout_ms);
   }
-  return owned;
+  return req;
 }
 
 }  // namespace krdc::exec

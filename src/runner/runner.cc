@@ -68,7 +68,7 @@ class Observer : public exec::StepObserver {
  public:
   explicit Observer(StatusPrinter& status) : status_(status) {}
   void on_submitted(const exec::StepRequest& req, const nlohmann::json& details) override {
-    if (details.contains("job")) status_.step_submitted(req.step->name, "job " + details["job"].get<std::string>());
+    if (details.contains("job")) status_.step_submitted(req.step.name, "job " + details["job"].get<std::string>());
   }
   void on_running(const exec::StepRequest&) override {}
   void on_log(const exec::StepRequest&, std::string_view chunk) override {
@@ -232,7 +232,7 @@ struct Runner::Impl {
       exec::StepRequest req;
       req.run_id = r.options_.run_id;
       req.workflow_name = r.wf_.name;
-      req.step = &s;
+      req.step = s;
       req.args = args;
       req.params = params;
       req.attempt = attempt;

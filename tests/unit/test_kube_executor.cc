@@ -137,7 +137,7 @@ struct Fixture {
     step.app.command = {"python3", "main.py"};
     req.run_id = "run-1";
     req.workflow_name = "wf";
-    req.step = &step;
+    req.step = step;
     req.args = {"--name", "Ada"};
     req.step_dir = dir.path();
     req.log_file = dir.path() / "attempt-1.log";

@@ -70,7 +70,7 @@ TEST_CASE("kube: a step attempt renders as a Job krdc owns retries and deadlines
   StepRequest req;
   req.run_id = "20261125-081000-abcdef";
   req.workflow_name = "cluster hello";
-  req.step = &step;
+  req.step = step;
   req.args = {"--name", "Ada; rm -rf /", "--times", "2"};
   req.attempt = 2;
   JobOptions opt;
@@ -124,7 +124,7 @@ TEST_CASE("kube: no timeout means no activeDeadlineSeconds; no resources or secr
   StepRequest req;
   req.run_id = "r";
   req.workflow_name = "w";
-  req.step = &step;
+  req.step = step;
   const auto job = render_job(req, JobOptions{});
   CHECK_FALSE(job["spec"].contains("activeDeadlineSeconds"));
   const auto& c = job["spec"]["template"]["spec"]["containers"][0];

@@ -17,10 +17,12 @@
 
 namespace krdc::exec {
 
+// A self-contained value: it owns the step it runs (a copy, so it outlives the workflow and can
+// be serialised for another process: exec/step_spec.h).
 struct StepRequest {
   std::string run_id;
   std::string workflow_name;
-  const workflow::Step* step = nullptr;
+  workflow::Step step;
   std::vector<std::string> args;     // rendered params, to follow the app's command
   nlohmann::json params;             // the resolved params (for records and manifests)
   int attempt = 1;                   // 1-based

@@ -3,7 +3,6 @@
 // reads (docs/architecture.md, "Remote steps"). It carries what the Job needs — image, command,
 // argv, env, resources, timeout, names for labels — and nothing that only means something on
 // the driver's machine (log paths, app directories) and never a credential.
-#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "krdc/exec/executor.h"
@@ -15,18 +14,8 @@ inline constexpr const char* kStepSpecVersion = "krdc.dev/step-spec/v1";
 // The request as JSON (kStepSpecVersion). Deadlines become the step's timeout in ms.
 nlohmann::json step_spec(const StepRequest& request);
 
-// A StepRequest rebuilt from a spec; owns the Step the request points at, so it is neither
-// copied nor moved (the request's pointer would dangle).
-struct OwnedStepRequest {
-  workflow::Step step;
-  StepRequest request;
-  OwnedStepRequest() = default;
-  OwnedStepRequest(const OwnedStepRequest&) = delete;
-  OwnedStepRequest& operator=(const OwnedStepRequest&) = delete;
-};
-
-// Throws InvalidInput naming the field that is missing or of the wrong type. The deadline is
-// counted from now; log_file/step_dir are left for the caller to set.
-std::unique_ptr<OwnedStepRequest> parse_step_spec(const nlohmann::json& spec);
+// The request a spec describes. Throws InvalidInput naming the field that is missing or of the
+// wrong type. The deadline is counted from now; log_file/step_dir are left for the caller.
+StepRequest parse_step_spec(const nlohmann::json& spec);
 
 }  // namespace krdc::exec

@@ -66,12 +66,12 @@ std::string label_value(const std::string& text) {
 
 nlohmann::json job_labels(const StepRequest& req) {
   return {{kRunLabel, label_value(req.run_id)},
-          {kStepLabel, label_value(req.step->name)},
+          {kStepLabel, label_value(req.step.name)},
           {kWorkflowLabel, label_value(req.workflow_name)}};
 }
 
 nlohmann::json render_job(const StepRequest& req, const JobOptions& options) {
-  const auto& step = *req.step;
+  const auto& step = req.step;
   const std::string name = job_name(req.run_id, step.name, req.attempt);
   const nlohmann::json labels = job_labels(req);
   // The originals, unabridged, for people and for reattaching later.

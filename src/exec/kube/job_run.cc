@@ -159,7 +159,7 @@ StepResult JobRun::run() {
     const StepState s = waiter_->snapshot();
     const Decision d = decide(s, memory, {SteadyClock::now(), cancel_.cancelled(), req_.deadline,
                                           ctx_.options.watch_outage_limit_ms, name_, cluster.name,
-                                          req_.step->timeout_ms});
+                                          req_.step.timeout_ms});
     memory = d.memory;
     if (d.action == Action::kListPods) {
       if (list_pods()) continue;

@@ -88,7 +88,7 @@ void KubeExecutor::require_access(const std::vector<const workflow::Step*>& step
 }
 
 StepResult KubeExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
-  const auto& step = *req.step;
+  const auto& step = req.step;
   if (auto refused = missing_image(step)) return *refused;
   return run_job(req, render_job(req, job_options(req)), observer, cancel);
 }

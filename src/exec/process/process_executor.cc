@@ -31,7 +31,7 @@ std::string read_file(const std::filesystem::path& path) {
 }  // namespace
 
 StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
-  const auto& app = req.step->app;
+  const auto& app = req.step.app;
   const auto outputs_file = req.step_dir / fmt::format("outputs-{}.json", req.attempt);
   std::error_code ec;
   std::filesystem::remove(outputs_file, ec);
@@ -39,10 +39,10 @@ StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, 
   util::SpawnSpec spec;
   spec.argv = app.command;
   spec.argv.insert(spec.argv.end(), req.args.begin(), req.args.end());
-  std::map<std::string, std::string> extra = req.step->env;
+  std::map<std::string, std::string> extra = req.step.env;
   extra["KRDC_OUTPUTS"] = outputs_file.string();
   extra["KRDC_RUN_ID"] = req.run_id;
-  extra["KRDC_STEP"] = req.step->name;
+  extra["KRDC_STEP"] = req.step.name;
   extra["KRDC_ATTEMPT"] = std::to_string(req.attempt);
   spec.env = util::child_environment(extra);
   spec.cwd = app.dir;
@@ -78,9 +78,9 @@ StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, 
   result.exit_code = child.exit_code();
   if (timed_out) {
     result.status = StepStatus::kTimedOut;
-    result.reason = fmt::format("timed out after {}", req.step->timeout_ms >= 1000
-                                                          ? fmt::format("{}s", req.step->timeout_ms / 1000)
-                                                          : fmt::format("{}ms", req.step->timeout_ms));
+    result.reason = fmt::format("timed out after {}", req.step.timeout_ms >= 1000
+                                                          ? fmt::format("{}s", req.step.timeout_ms / 1000)
+                                                          : fmt::format("{}ms", req.step.timeout_ms));
     return result;
   }
   if (cancel.cancelled()) {
@@ -106,9 +106,9 @@ StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, 
 }
 
 nlohmann::json ProcessExecutor::describe(const StepRequest& req) const {
-  std::vector<std::string> argv = req.step->app.command;
+  std::vector<std::string> argv = req.step.app.command;
   argv.insert(argv.end(), req.args.begin(), req.args.end());
-  return {{"argv", argv}, {"cwd", req.step->app.dir}, {"env", req.step->env}};
+  return {{"argv", argv}, {"cwd", req.step.app.dir}, {"env", req.step.env}};
 }
 
 std::vector<std::string> ProcessExecutor::emergency_stop() {

@@ -66,21 +66,21 @@ kube::KubeExecutor& ProxyExecutor::remote(const std::string& cluster) const {
 }
 
 StepResult ProxyExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
-  if (auto refused = missing_image(*req.step)) return *refused;
+  if (auto refused = missing_image(req.step)) return *refused;
   if (local_) return run_proxy_job(req, observer, cancel);
-  StepResult result = run_remote_step(remote(req.step->cluster), req, observer, cancel);
-  result.details["cluster"] = req.step->cluster;
+  StepResult result = run_remote_step(remote(req.step.cluster), req, observer, cancel);
+  result.details["cluster"] = req.step.cluster;
   result.details["mode"] = "in-process";
   return result;
 }
 
 StepResult ProxyExecutor::run_proxy_job(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
-  const std::string& cluster = req.step->cluster;
+  const std::string& cluster = req.step.cluster;
   remote(cluster);  // configured, or a clear error
   const RemoteCluster& target = remotes_.at(cluster);
   auto tokens = std::dynamic_pointer_cast<auth::ExchangedTokenSource>(target.access.tokens);
   if (!tokens) {
-    throw AuthError(fmt::format("step \"{}\": no token exchanged at the hub for cluster \"{}\"", req.step->name, cluster),
+    throw AuthError(fmt::format("step \"{}\": no token exchanged at the hub for cluster \"{}\"", req.step.name, cluster),
                     "a proxy Job carries only a token exchanged for the remote cluster's audience: log in at the hub");
   }
   const std::string ns = local_->api().cluster().ns;
@@ -144,9 +144,9 @@ void ProxyExecutor::add_remote_details(StepResult& result, const std::string& cl
 }
 
 json ProxyExecutor::describe(const StepRequest& req) const {
-  if (!local_) return remote(req.step->cluster).describe(req);
-  return {{"proxyJob", render_proxy_job(req, req.step->cluster, options_.job)},
-          {"remoteJob", remote(req.step->cluster).describe(req)}};
+  if (!local_) return remote(req.step.cluster).describe(req);
+  return {{"proxyJob", render_proxy_job(req, req.step.cluster, options_.job)},
+          {"remoteJob", remote(req.step.cluster).describe(req)}};
 }
 
 void ProxyExecutor::preflight(const std::vector<const workflow::Step*>& steps) {

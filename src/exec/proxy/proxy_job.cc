@@ -38,7 +38,7 @@ json render_credential_secret(const StepRequest& req, const std::string& ns, con
   json data = {{"token", token}, {"server", remote.server}, {"namespace", remote.ns}, {"cluster", remote.name}};
   const std::string ca = !remote.ca_pem.empty() ? remote.ca_pem : remote.ca_file.empty() ? "" : read_file(remote.ca_file);
   if (!ca.empty()) data["ca.crt"] = ca;
-  const std::string job = kube::job_name(req.run_id, req.step->name, req.attempt);
+  const std::string job = kube::job_name(req.run_id, req.step.name, req.attempt);
   return {{"apiVersion", "v1"},
           {"kind", "Secret"},
           {"type", "Opaque"},
@@ -65,8 +65,8 @@ json render_proxy_job(const StepRequest& req, const std::string& remote_cluster,
   // A backstop only: the driver's own deadline (the step's timeout) deletes the proxy Job
   // first, and the proxy then deletes the remote Job. The cluster's limit leaves it the
   // cleanup time on top.
-  if (req.step->timeout_ms > 0) {
-    job["spec"]["activeDeadlineSeconds"] = (req.step->timeout_ms + 999) / 1000 + 2 * options.cleanup_seconds;
+  if (req.step.timeout_ms > 0) {
+    job["spec"]["activeDeadlineSeconds"] = (req.step.timeout_ms + 999) / 1000 + 2 * options.cleanup_seconds;
   }
 
   auto& pod = tmpl["spec"];

@@ -180,8 +180,7 @@ int run_proxy_pod(const ProxyPodOptions& options, const config::Env& env, std::o
                   const CancelToken& cancel) {
   const json spec_json = json::parse(options.spec_text, nullptr, /*allow_exceptions=*/false);
   if (spec_json.is_discarded()) throw InvalidInput("step spec: not valid JSON");
-  auto owned = parse_step_spec(spec_json);
-  StepRequest& req = owned->request;
+  StepRequest req = parse_step_spec(spec_json);
   // A directory of this proxy's own: proxies may share a /tmp (the testbed's node runs Pods
   // as host processes), and the log copy is only needed while it runs.
   PrivateDir work(options.work_dir);
@@ -205,7 +204,7 @@ int run_proxy_pod(const ProxyPodOptions& options, const config::Env& env, std::o
     result.error = e.code() == ExitCode::kUnreachable ? ErrorKind::kUnreachable
                    : e.code() == ExitCode::kAuth      ? ErrorKind::kAuth
                                                       : ErrorKind::kNone;
-    result.details = {{"remote", {{"cluster", cluster}, {"job", kube::job_name(req.run_id, req.step->name, req.attempt)}}}};
+    result.details = {{"remote", {{"cluster", cluster}, {"job", kube::job_name(req.run_id, req.step.name, req.attempt)}}}};
   }
   if (result.status == StepStatus::kCancelled) {
     // Only SIGTERM cancels a proxy: its Pod is going (the run was cancelled, the Job deleted or
@@ -225,7 +224,7 @@ int run_proxy_pod(const ProxyPodOptions& options, const config::Env& env, std::o
   report.error_kind = result.error == ErrorKind::kUnreachable ? "unreachable" : result.error == ErrorKind::kAuth ? "auth" : "";
   report.remote = result.details.value("remote", json::object());
   write_file(options.outputs_path, encode_report(report));
-  err << fmt::format("krdc proxy: step {} {} on cluster {}: {}\n", req.step->name, status, cluster, result.reason);
+  err << fmt::format("krdc proxy: step {} {} on cluster {}: {}\n", req.step.name, status, cluster, result.reason);
   return exit_status(result);
 }
 
