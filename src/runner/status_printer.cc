@@ -57,7 +57,7 @@ void StatusPrinter::redraw_locked() {
     }
     names += (names.empty() ? "" : ", ") + n;
   }
-  const size_t done = counts_.succeeded + counts_.failed + counts_.skipped;
+  const size_t done = counts_.succeeded + counts_.failed + counts_.skipped + counts_.cancelled;
   std::string text = fmt::format("[{}/{}] {} running{}{} · {} failed · {}", done, counts_.total, running_.size(),
                                  names.empty() ? "" : ": ", names, counts_.failed, format_elapsed(elapsed));
   std::fputs("\r\033[K", out_);
@@ -123,6 +123,11 @@ void StatusPrinter::step_finished(const std::string& step, const std::string& st
     ++counts_.skipped;
     color = kDim;
     mark = "-";
+  } else if (status == "cancelled") {
+    // Stopped on request, not a failure of the step: counted apart (the run footer does too).
+    ++counts_.cancelled;
+    color = kYellow;
+    mark = "⊘";
   } else {
     ++counts_.failed;
     color = kRed;
@@ -145,8 +150,9 @@ void StatusPrinter::step_finished(const std::string& step, const std::string& st
 void StatusPrinter::run_finished(const std::string& status, double seconds) {
   std::lock_guard lock(mu_);
   running_.clear();
-  line(fmt::format("run {}: {} succeeded, {} failed, {} skipped of {} steps in {}", status, counts_.succeeded,
-                   counts_.failed, counts_.skipped, counts_.total, format_elapsed(seconds)),
+  line(fmt::format("run {}: {} succeeded, {} failed, {}{} skipped of {} steps in {}", status, counts_.succeeded,
+                   counts_.failed, counts_.cancelled ? fmt::format("{} cancelled, ", counts_.cancelled) : "",
+                   counts_.skipped, counts_.total, format_elapsed(seconds)),
        status == "succeeded" ? kGreen : kRed);
   if (live_) std::fputs("\r\033[K", out_);
   live_ = false;  // nothing more to redraw
