@@ -20,8 +20,10 @@ auth::Clock::time_point renewal_time(auth::Clock::time_point obtained, auth::Clo
 }  // namespace
 
 CredentialSecret::CredentialSecret(krdc::kube::ApiClient& local, std::shared_ptr<auth::ExchangedTokenSource> tokens,
-                                   Render render, std::function<void(std::string_view)> log)
-    : local_(local), tokens_(std::move(tokens)), render_(std::move(render)), log_(std::move(log)) {
+                                   Render render, std::function<void()> after_renewal,
+                                   std::function<void(std::string_view)> log)
+    : local_(local), tokens_(std::move(tokens)), render_(std::move(render)), after_renewal_(std::move(after_renewal)),
+      log_(std::move(log)) {
   const long long t0 = util::epoch_ms();
   const auth::TokenSet first = tokens_->renew();  // a whole lifetime ahead of the proxy
   const long long t1 = util::epoch_ms();
@@ -97,6 +99,7 @@ void CredentialSecret::renew_loop(auth::Clock::time_point expires_at) {
     try {
       const auth::TokenSet fresh = tokens_->renew();
       write_token(fresh.access_token);
+      if (after_renewal_) after_renewal_();
       obtained = auth::Clock::now();
       next = fresh.expires_at == auth::Clock::time_point{} ? auth::Clock::time_point::max()
                                                             : renewal_time(obtained, fresh.expires_at);

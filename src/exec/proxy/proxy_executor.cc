@@ -84,9 +84,11 @@ StepResult ProxyExecutor::run_proxy_job(const StepRequest& req, StepObserver& ob
                     "a proxy Job carries only a token exchanged for the remote cluster's audience: log in at the hub");
   }
   const std::string ns = local_->api().cluster().ns;
+  const std::string job = kube::job_name(req.run_id, req.step.name, req.attempt);
   CredentialSecret secret(
       local_->api(), tokens,
-      [&](const std::string& token) { return render_credential_secret(req, ns, target.access, token); }, options_.log);
+      [&](const std::string& token) { return render_credential_secret(req, ns, target.access, token); },
+      [this, &ns, &job] { refresh_proxy_volume(ns, job); }, options_.log);
   ProxyJobObserver forward(observer, secret, cluster, options_.log);
   const long long job_create_from = util::epoch_ms();
   StepResult result = local_->run_job(req, render_proxy_job(req, cluster, options_.job), forward, cancel);
@@ -173,6 +175,24 @@ void ProxyExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
                                   cluster, e.what()));
       }
     }
+  }
+}
+
+void ProxyExecutor::refresh_proxy_volume(const std::string& ns, const std::string& job) const {
+  // A kubelet shows a changed Secret to a running Pod only every sync period (a minute by
+  // default), or at once when the Pod itself changes: touch an annotation (docs/architecture.md,
+  // "Remote steps"). Best effort: the periodic sync still comes.
+  try {
+    const std::string pods = fmt::format("/api/v1/namespaces/{}/pods", ns);
+    const json list = local_->api().get(
+        fmt::format("{}?labelSelector={}", pods, krdc::kube::query_escape("batch.kubernetes.io/job-name=" + job)));
+    for (const auto& pod : list.value("items", json::array())) {
+      local_->api().merge_patch(
+          pods + "/" + pod["metadata"].value("name", ""),
+          {{"metadata", {{"annotations", {{kCredentialsRenewedAnnotation, std::to_string(util::epoch_ms())}}}}}});
+    }
+  } catch (const std::exception& e) {
+    if (options_.log) options_.log(fmt::format("proxy Job {}: pod not told of the renewed token: {}", job, e.what()));
   }
 }
 

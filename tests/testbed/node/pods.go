@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,7 +33,9 @@ const (
 	maxTermMsg         = 4096
 	maxFallbackLines   = 80
 	maxFallbackBytes   = 2048
-	volumeResyncPeriod = 10 * time.Second
+	// a kubelet's --sync-frequency default: a changed Secret reaches a running pod within it, or at once
+	// when the pod's annotations change (see the updates case in run)
+	volumeResyncPeriod = 60 * time.Second
 )
 
 // manager keeps one worker per pod bound to this node.
@@ -391,6 +394,7 @@ func (w *worker) run(ctx context.Context) {
 	exited := make(chan *container, len(w.ctrs)+len(w.inits))
 	var killTimer <-chan time.Time
 	volumes := map[string]string(nil)
+	seenAnnotations := pod.Annotations
 
 	for {
 		pod = w.latest()
@@ -423,6 +427,15 @@ func (w *worker) run(ctx context.Context) {
 			}
 			return
 		case <-w.updates:
+			// A kubelet re-syncs a pod's volumes when the pod changes, not only every sync period: updating
+			// an annotation is the known way to make a renewed Secret reach a running pod at once (krdc does
+			// it for its proxy pods after renewing their credential).
+			if p := w.latest(); volumes != nil && !w.final && !maps.Equal(p.Annotations, seenAnnotations) {
+				seenAnnotations = p.Annotations
+				if _, err := w.m.vols.sync(ctx, p, w.dir); err != nil {
+					w.logf("volume resync: %v", err)
+				}
+			}
 			continue
 		case k := <-w.killCh:
 			if !w.final {

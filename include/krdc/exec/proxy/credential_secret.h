@@ -23,8 +23,10 @@ class CredentialSecret {
  public:
   using Render = std::function<nlohmann::json(const std::string& token)>;  // the Secret for a token
   // Creates the Secret (adopting our own after a retried POST) and starts renewing its token.
+  // `after_renewal` runs on the renewal thread after each update of the Secret (the proxy
+  // executor uses it to make the kubelet refresh the proxy Pod's volume at once).
   CredentialSecret(krdc::kube::ApiClient& local, std::shared_ptr<auth::ExchangedTokenSource> tokens, Render render,
-                   std::function<void(std::string_view)> log = {});
+                   std::function<void()> after_renewal = {}, std::function<void(std::string_view)> log = {});
   ~CredentialSecret();  // stops renewing, deletes the Secret (best effort: the Job owns it too)
   CredentialSecret(const CredentialSecret&) = delete;
   CredentialSecret& operator=(const CredentialSecret&) = delete;
@@ -43,6 +45,7 @@ class CredentialSecret {
   krdc::kube::ApiClient& local_;
   std::shared_ptr<auth::ExchangedTokenSource> tokens_;
   Render render_;
+  std::function<void()> after_renewal_;
   std::function<void(std::string_view)> log_;
   std::string name_;
   std::string path_;

@@ -24,6 +24,9 @@ inline constexpr const char* kRemoteClusterAnnotation = "krdc/remote-cluster";
 inline constexpr const char* kRemoteJobAnnotation = "krdc/remote-job";
 inline constexpr const char* kRemoteUidAnnotation = "krdc/remote-uid";
 inline constexpr const char* kRemotePhaseAnnotation = "krdc/remote-phase";
+// Set by the driver on the proxy Pod after it renewed the credential Secret: a changed Pod makes
+// the kubelet refresh the Pod's Secret volume at once instead of at its next periodic sync.
+inline constexpr const char* kCredentialsRenewedAnnotation = "krdc/credentials-renewed-at";
 // {"started", "created", "running", "finished"}: epoch ms of the proxy's progress.
 inline constexpr const char* kRemoteTimesAnnotation = "krdc/remote-times";
 
