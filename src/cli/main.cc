@@ -28,7 +28,7 @@ constexpr const char* kFooter = R"(Examples:
   krdc run wf.yaml --resume                rerun, skipping steps that already succeeded
 
 Exit status: 0 ok, 1 a step failed, 2 invalid input, 3 authentication/authorisation,
-4 hub or cluster unreachable, 130 cancelled. See krdc(1).)";
+4 hub or cluster unreachable, 5 krdc could not go on (result file), 130 cancelled. See krdc(1).)";
 
 }  // namespace
 

@@ -91,10 +91,36 @@ struct Runner::Impl {
   std::set<size_t> running;  // steps on a worker thread
   exec::CancelToken stop;  // set on external cancel or --fail-fast; what executors watch
   bool cancelled_externally = false;
+  std::string run_error;  // under mu: the first failure to record, which stops the run
   Observer observer;
   RunSummary summary;
   // Last: destroyed (its threads joined) before anything its tasks use.
   WorkerPool workers;
+
+  // Every record goes through here, from the scheduling loop and from workers alike: a write
+  // that fails (disk full, file gone) must not throw on a worker thread (std::terminate) nor
+  // leave steps running unrecorded. The first failure stops the run: running steps are
+  // cancelled and cleaned up by their executors, nothing new starts, and run() then throws
+  // ResultWriteError (exit 5), so a failed write never reads as "a step failed".
+  void record(nlohmann::json rec, ResultWriter::Sync sync = ResultWriter::Sync::kNone) {
+    try {
+      r.results_.append(std::move(rec), sync);
+    } catch (const std::exception& e) {
+      fail_run(e.what());
+    }
+  }
+  void fail_run(const std::string& what) {
+    {
+      std::lock_guard lock(mu);
+      if (!run_error.empty()) return;
+      run_error = what;
+    }
+    stop.cancel();
+  }
+  std::string run_error_text() {
+    std::lock_guard lock(mu);
+    return run_error;
+  }
 
   explicit Impl(Runner& runner)
       : r(runner),
@@ -149,7 +175,7 @@ struct Runner::Impl {
     auto rec = base_record(i, "end");
     rec["status"] = "skipped";
     rec["reason"] = reason;
-    r.results_.append(std::move(rec));
+    record(std::move(rec));
     r.status_.step_finished(step(i).name, "skipped", 0, reason);
     ++summary.skipped;
   }
@@ -159,7 +185,7 @@ struct Runner::Impl {
     rec["status"] = "failed";
     rec["reason"] = reason;
     rec["attempts"] = 0;
-    r.results_.append(std::move(rec), ResultWriter::Sync::kSoon);
+    record(std::move(rec), ResultWriter::Sync::kSoon);
     r.status_.step_finished(step(i).name, "failed", 0, reason);
     ++summary.failed;
     after_failure(i);
@@ -190,7 +216,7 @@ struct Runner::Impl {
         auto rec = base_record(i, "end");
         rec.update({{"status", "succeeded"}, {"resumed", true}, {"inputsDigest", digest}, {"outputs", *previous},
                     {"args", args}, {"attempts", 0}});
-        r.results_.append(std::move(rec), ResultWriter::Sync::kSoon);
+        record(std::move(rec), ResultWriter::Sync::kSoon);
         r.status_.step_finished(s.name, "succeeded", 0, "reused from the resumed run");
         ++summary.succeeded;
         for (size_t d : plan.finish(i, true)) (void)d;
@@ -206,7 +232,18 @@ struct Runner::Impl {
     }
     running.insert(i);
     workers.submit([this, i, executor, params = std::move(params), args = std::move(args), digest] {
-      Completion c = attempt_loop(i, *executor, params, args);
+      Completion c;
+      // Nothing may escape a worker thread: whatever attempt_loop throws ends this step (and,
+      // being krdc's own failure, the run), as a completion the scheduling loop records.
+      try {
+        c = attempt_loop(i, *executor, params, args);
+      } catch (const std::exception& e) {
+        c.step = i;
+        c.executor = executor->name();
+        c.result.status = StepStatus::kFailed;
+        c.result.reason = fmt::format("krdc failed while running the step: {}", e.what());
+        fail_run(c.result.reason);
+      }
       c.digest = digest;
       {
         std::lock_guard lock(mu);
@@ -246,7 +283,7 @@ struct Runner::Impl {
       auto rec = base_record(i, "start");
       rec.update({{"attempt", attempt}, {"executor", executor.name()}, {"args", args}});
       if (!s.cluster.empty()) rec["cluster"] = s.cluster;
-      r.results_.append(std::move(rec));
+      record(std::move(rec));
       r.status_.step_started(s.name, attempt, executor.name());
 
       try {
@@ -270,7 +307,7 @@ struct Runner::Impl {
       auto retry = base_record(i, "retry");
       retry.update({{"attempt", attempt}, {"status", exec::to_string(c.result.status)}, {"exitCode", c.result.exit_code},
                     {"reason", c.result.reason}, {"delayMs", delay}, {"logTail", exec::read_tail(req.log_file, 2048)}});
-      r.results_.append(std::move(retry));
+      record(std::move(retry));
       r.status_.step_retrying(s.name, attempt + 1, c.result.reason, delay);
       if (!stop.sleep_for(delay)) {
         c.result.status = StepStatus::kCancelled;
@@ -309,7 +346,7 @@ struct Runner::Impl {
       detail += fmt::format(" · log: {}", c.log_file.string());
       excerpt = last_lines(rec["logTail"].get<std::string>(), 5);
     }
-    r.results_.append(std::move(rec), ResultWriter::Sync::kSoon);
+    record(std::move(rec), ResultWriter::Sync::kSoon);
     r.status_.step_finished(s.name, exec::to_string(c.result.status), c.seconds, detail, excerpt);
     if (ok) {
       outputs[i] = c.result.outputs;
@@ -332,15 +369,21 @@ struct Runner::Impl {
                              {"workflow", r.wf_.name},  {"file", r.wf_.file},        {"digest", r.wf_.digest},
                              {"params", r.wf_.params},  {"steps", r.wf_.steps.size()}, {"jobs", r.options_.jobs}};
     header.update(r.options_.header);
-    r.results_.append(std::move(header), ResultWriter::Sync::kSoon);
+    record(std::move(header), ResultWriter::Sync::kSoon);
     r.status_.run_started(r.wf_.name, r.options_.run_id, r.results_.path());
 
     std::vector<size_t> queue;  // ready but waiting for a free slot
+    bool stopped_by_error = false;
     while (!plan.done() || !running.empty()) {
       if (r.cancel_.cancelled() && !cancelled_externally) {
         cancelled_externally = true;
         stop.cancel();
         for (size_t d : plan.skip_remaining()) record_skipped(d, "run cancelled");
+        queue.clear();
+      }
+      if (!stopped_by_error && !run_error_text().empty()) {
+        stopped_by_error = true;  // fail_run() cancelled what runs; what has not started never will
+        for (size_t d : plan.skip_remaining()) record_skipped(d, "run stopped: krdc could not go on");
         queue.clear();
       }
       if (!stop.cancelled()) {
@@ -361,8 +404,9 @@ struct Runner::Impl {
       for (auto& c : finished) complete(std::move(c));
     }
     summary.status = cancelled_externally ? "cancelled" : (summary.failed || summary.cancelled ? "failed" : "succeeded");
+    if (stopped_by_error) summary.status = "failed";
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    r.results_.append({{"type", "run"},
+    record({{"type", "run"},
                        {"event", "end"},
                        {"run", r.options_.run_id},
                        {"status", summary.status},
@@ -373,6 +417,12 @@ struct Runner::Impl {
                        {"cancelled", summary.cancelled}},
                       ResultWriter::Sync::kNow);
     r.status_.run_finished(summary.status, seconds);
+    if (const std::string error = run_error_text(); !error.empty()) {
+      throw RunStopped(fmt::format("the run was stopped: {}", error),
+                       fmt::format("every record before the failure is in {}; fix the cause (a full disk?) and rerun "
+                                   "with --resume",
+                                   r.results_.path()));
+    }
     return summary;
   }
 };

@@ -195,3 +195,19 @@ TEST_CASE("cancel: running steps get SIGTERM, are recorded cancelled, nothing el
   CHECK(krdc::test::read_file(trapped) == "term\n");  // SIGTERM first, so the app could clean up
   CHECK(out.records.back()["status"] == "cancelled");
 }
+
+TEST_CASE("a result file that cannot be written stops the run: nothing starts, RunStopped (exit 5), no terminate") {
+  Harness h;
+  h.results_path = "/dev/full";  // every write fails with ENOSPC
+  const auto marker = h.dir / "ran";
+  try {
+    h.run(workflow_yaml(sh_step("a", "touch " + marker + "; echo '{}' > $KRDC_OUTPUTS") +
+                        sh_step("b", "touch " + marker + "; echo '{}' > $KRDC_OUTPUTS", "      needs: [a]\n")));
+    FAIL("expected RunStopped");
+  } catch (const krdc::RunStopped& e) {
+    CHECK(e.code() == krdc::ExitCode::kRunStopped);
+    CHECK(std::string(e.what()).find("the run was stopped") == 0);
+    CHECK(e.hint().find("/dev/full") != std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(marker));
+}

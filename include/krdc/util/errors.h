@@ -13,6 +13,7 @@ enum class ExitCode : int {
   kInvalid = 2,         // invalid workflow, app descriptor or command-line usage
   kAuth = 3,            // not logged in, session expired, or not allowed (authorisation)
   kUnreachable = 4,     // hub or cluster unreachable / protocol error talking to it
+  kRunStopped = 5,      // krdc itself could not go on (e.g. the result file could not be written)
   kInterrupted = 130,   // cancelled by SIGINT/SIGTERM
 };
 
@@ -48,6 +49,14 @@ class UnreachableError : public Error {
  public:
   explicit UnreachableError(const std::string& message, std::string hint = {})
       : Error(ExitCode::kUnreachable, message, std::move(hint)) {}
+};
+
+// krdc itself could not go on with a run (its result file cannot be written): the steps were
+// stopped and cleaned up; not a step's failure.
+class RunStopped : public Error {
+ public:
+  explicit RunStopped(const std::string& message, std::string hint = {})
+      : Error(ExitCode::kRunStopped, message, std::move(hint)) {}
 };
 
 }  // namespace krdc

@@ -2,6 +2,7 @@
 // Runs a workflow through the real runner + process executor in a temp directory, with
 // the status printer writing plain lines to a discarded stream. For runner-level tests.
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,9 @@ struct Harness {
   const runner::ResumeIndex* resume = nullptr;
   exec::CancelToken* cancel = nullptr;  // optional external token
 
-  std::string results() const { return dir / "results.jsonl"; }
+  std::string results_path;  // default: results.jsonl in the temp dir
+
+  std::string results() const { return results_path.empty() ? std::string(dir / "results.jsonl") : results_path; }
 
   RunOutcome run(const std::string& workflow_text) {
     const auto path = dir.write("wf.yaml", workflow_text);
@@ -58,13 +61,12 @@ struct Harness {
     options.resume = resume;
     RunOutcome out;
     {
-      std::FILE* sink = std::fopen("/dev/null", "w");
+      std::unique_ptr<std::FILE, int (*)(std::FILE*)> sink(std::fopen("/dev/null", "w"), &std::fclose);
       runner::ResultWriter writer(results());
-      runner::StatusPrinter status(sink, false, false, wf.steps.size());
+      runner::StatusPrinter status(sink.get(), false, false, wf.steps.size());
       runner::Runner r(wf, options, [&](const workflow::Step&) -> exec::Executor& { return process; }, writer, status,
                        token);
       out.summary = r.run();
-      std::fclose(sink);
     }
     const auto file = runner::read_result_file(results());
     out.invalid_lines = file.invalid_lines;
