@@ -292,9 +292,7 @@ struct Runner::Impl {
         c.result = exec::StepResult{};
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
         c.result.reason = e.what();
-        c.result.error = e.code() == ExitCode::kUnreachable ? exec::ErrorKind::kUnreachable
-                         : e.code() == ExitCode::kAuth      ? exec::ErrorKind::kAuth
-                                                            : exec::ErrorKind::kNone;
+        c.result.error = exec::error_kind(e);
       } catch (const std::exception& e) {
         c.result = exec::StepResult{};
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
@@ -337,8 +335,7 @@ struct Runner::Impl {
                 {"logTail", exec::read_tail(c.log_file.string(), 2048)}});
     if (!s.cluster.empty()) rec["cluster"] = s.cluster;
     if (!c.result.reason.empty()) rec["reason"] = c.result.reason;
-    if (c.result.error == exec::ErrorKind::kUnreachable) rec["error"] = "unreachable";
-    if (c.result.error == exec::ErrorKind::kAuth) rec["error"] = "refused";
+    if (c.result.error != exec::ErrorKind::kNone) rec["error"] = exec::to_string(c.result.error);
     if (!c.result.details.empty()) rec["details"] = c.result.details;
     std::string excerpt;
     std::string detail = c.result.reason;

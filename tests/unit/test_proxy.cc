@@ -145,7 +145,7 @@ TEST_CASE("proxy report: a failure survives the termination message; anything el
   r.status = "failed";
   r.exit_code = 3;
   r.reason = "exited with code 3";
-  r.error_kind = "unreachable";
+  r.error = krdc::exec::ErrorKind::kUnreachable;
   r.remote = {{"cluster", "unist"}, {"job", "regrid-1"}, {"uid", "u-1"}};
   const std::string text = proxy::encode_report(r);
   CHECK(text.size() < krdc::exec::kube::kTerminationMessageLimit);
@@ -154,10 +154,25 @@ TEST_CASE("proxy report: a failure survives the termination message; anything el
   CHECK(back->status == "failed");
   CHECK(back->exit_code == 3);
   CHECK(back->reason == r.reason);
-  CHECK(back->error_kind == "unreachable");
+  CHECK(back->error == krdc::exec::ErrorKind::kUnreachable);
+  CHECK(text.find("\"error\":\"unreachable\"") != std::string::npos);
   CHECK(back->remote == r.remote);
   CHECK_FALSE(proxy::decode_report("Traceback (most recent call last):\n  boom"));
   CHECK_FALSE(proxy::decode_report("{\"message\": \"an app's outputs\"}"));
   CHECK_FALSE(proxy::decode_report("{\"krdcProxy\": {\"exitCode\": \"three\"}}"));
   CHECK_FALSE(proxy::decode_report(""));
+}
+
+TEST_CASE("error kinds: from krdc's errors, to exit codes, and through their names") {
+  using krdc::exec::ErrorKind;
+  CHECK(krdc::exec::error_kind(krdc::UnreachableError("down")) == ErrorKind::kUnreachable);
+  CHECK(krdc::exec::error_kind(krdc::AuthError("no")) == ErrorKind::kAuth);
+  CHECK(krdc::exec::error_kind(krdc::InvalidInput("bad")) == ErrorKind::kNone);
+  CHECK(krdc::exec::exit_code(ErrorKind::kUnreachable) == krdc::ExitCode::kUnreachable);
+  CHECK(krdc::exec::exit_code(ErrorKind::kAuth) == krdc::ExitCode::kAuth);
+  CHECK(krdc::exec::exit_code(ErrorKind::kNone) == krdc::ExitCode::kStepFailed);
+  for (ErrorKind kind : {ErrorKind::kNone, ErrorKind::kUnreachable, ErrorKind::kAuth}) {
+    CHECK(krdc::exec::error_kind_named(krdc::exec::to_string(kind)) == kind);
+  }
+  CHECK(krdc::exec::error_kind_named("on fire") == ErrorKind::kNone);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "krdc/exec/cancel.h"
+#include "krdc/util/errors.h"
 #include "krdc/workflow/workflow.h"
 
 namespace krdc::exec {
@@ -38,6 +39,13 @@ enum class StepStatus { kSucceeded, kFailed, kTimedOut, kCancelled };
 // run's exit status says so when no step failed on its own (4: a cluster was unreachable; 3: a
 // cluster refused the user's credential).
 enum class ErrorKind { kNone, kUnreachable, kAuth };
+// The kind of an error krdc raised while running a step (from its exit code); the exit status
+// a run (or a proxy) ends with for it (kNone: kStepFailed); its name in result records and
+// proxy reports ("", "unreachable", "refused") and back (an unknown name: kNone).
+ErrorKind error_kind(const Error& error);
+ExitCode exit_code(ErrorKind kind);
+const char* to_string(ErrorKind kind);
+ErrorKind error_kind_named(std::string_view name);
 const char* to_string(StepStatus status);
 
 struct StepResult {

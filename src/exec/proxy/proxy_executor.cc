@@ -135,8 +135,7 @@ void ProxyExecutor::add_remote_details(StepResult& result, const std::string& cl
     if (result.status == StepStatus::kFailed) {
       result.exit_code = report->exit_code;
       result.reason = fmt::format("on cluster {}: {}", cluster, report->reason);
-      if (report->error_kind == "unreachable") result.error = ErrorKind::kUnreachable;
-      if (report->error_kind == "auth") result.error = ErrorKind::kAuth;
+      result.error = report->error;
     }
   } else if (result.status == StepStatus::kFailed) {
     // No report: the proxy itself could not start or died (image, account, node).

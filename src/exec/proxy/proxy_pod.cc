@@ -164,8 +164,7 @@ int exit_status(const StepResult& r) {
     case StepStatus::kCancelled: return 130;
     case StepStatus::kFailed: break;
   }
-  if (r.error == ErrorKind::kUnreachable) return static_cast<int>(ExitCode::kUnreachable);
-  if (r.error == ErrorKind::kAuth) return static_cast<int>(ExitCode::kAuth);
+  if (r.error != ErrorKind::kNone) return static_cast<int>(exit_code(r.error));
   return r.exit_code > 0 && r.exit_code < 256 ? r.exit_code : 1;
 }
 
@@ -201,9 +200,7 @@ int run_proxy_pod(const ProxyPodOptions& options, const config::Env& env, std::o
   } catch (const Error& e) {
     result.status = StepStatus::kFailed;
     result.reason = e.what();
-    result.error = e.code() == ExitCode::kUnreachable ? ErrorKind::kUnreachable
-                   : e.code() == ExitCode::kAuth      ? ErrorKind::kAuth
-                                                      : ErrorKind::kNone;
+    result.error = error_kind(e);
     result.details = {{"remote", {{"cluster", cluster}, {"job", kube::job_name(req.run_id, req.step.name, req.attempt)}}}};
   }
   if (result.status == StepStatus::kCancelled) {
@@ -221,7 +218,7 @@ int run_proxy_pod(const ProxyPodOptions& options, const config::Env& env, std::o
   report.status = status;
   report.exit_code = result.exit_code;
   report.reason = result.reason;
-  report.error_kind = result.error == ErrorKind::kUnreachable ? "unreachable" : result.error == ErrorKind::kAuth ? "auth" : "";
+  report.error = result.error;
   report.remote = result.details.value("remote", json::object());
   write_file(options.outputs_path, encode_report(report));
   err << fmt::format("krdc proxy: step {} {} on cluster {}: {}\n", req.step.name, status, cluster, result.reason);

@@ -34,7 +34,7 @@ StepResult run_remote_step(kube::KubeExecutor& remote, const StepRequest& reques
 
 std::string encode_report(const ProxyReport& r) {
   json report = {{"status", r.status}, {"exitCode", r.exit_code}, {"reason", r.reason}, {"remote", r.remote}};
-  if (!r.error_kind.empty()) report["error"] = r.error_kind;
+  if (r.error != ErrorKind::kNone) report["error"] = to_string(r.error);
   return json{{"krdcProxy", report}}.dump();
 }
 
@@ -47,7 +47,7 @@ std::optional<ProxyReport> decode_report(const std::string& message) {
     report.status = r.value("status", "failed");
     report.exit_code = r.value("exitCode", -1);
     report.reason = r.value("reason", "");
-    report.error_kind = r.value("error", "");
+    report.error = error_kind_named(r.value("error", ""));
   } catch (const json::exception&) {
     return std::nullopt;  // not written by a krdc proxy
   }

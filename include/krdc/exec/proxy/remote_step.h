@@ -36,7 +36,7 @@ struct ProxyReport {
   std::string status;        // exec::to_string(StepStatus)
   int exit_code = -1;        // the remote app's exit code, -1 when it did not exit
   std::string reason;        // one line, for people
-  std::string error_kind;    // "" | "unreachable" | "auth": the proxy could not run the step
+  ErrorKind error = ErrorKind::kNone;  // the proxy could not run the step: why (to_string(ErrorKind))
   nlohmann::json remote = nlohmann::json::object();  // {cluster, job, uid, namespace}
 };
 std::string encode_report(const ProxyReport& report);
