@@ -38,6 +38,12 @@ void wait_for_change(const StepWaiter& waiter, const CancelToken& cancel, Steady
 
 }  // namespace
 
+json job_pods(krdc::kube::ApiClient& api, const std::string& job) {
+  const json list = api.get(fmt::format("/api/v1/namespaces/{}/pods?labelSelector={}", api.cluster().ns,
+                                        krdc::kube::query_escape("batch.kubernetes.io/job-name=" + job)));
+  return list.value("items", json::array());
+}
+
 JobRun::JobRun(JobRunContext ctx, const StepRequest& request, const json& manifest, StepObserver& observer,
                const CancelToken& cancel)
     : ctx_(std::move(ctx)), req_(request), manifest_(manifest), observer_(observer), cancel_(cancel) {
@@ -140,9 +146,7 @@ void JobRun::finish_logs(long long ms) {
 }
 
 bool JobRun::list_pods() {
-  auto list = ctx_.api.get(fmt::format("{}?labelSelector={}", pods_path_,
-                                       krdc::kube::query_escape("batch.kubernetes.io/job-name=" + name_)));
-  const json items = list.value("items", json::array());
+  const json items = job_pods(ctx_.api, name_);
   for (const auto& item : items) {
     PodView view = view_pod(item, kContainerName);
     waiter_->update([&](StepState& st) { st.pods[view.name] = view; });

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "krdc/exec/kube/job_run.h"
 #include "krdc/exec/proxy/credential_secret.h"
 #include "krdc/exec/proxy/remote_step.h"
 #include "krdc/util/clock.h"
@@ -88,16 +89,14 @@ StepResult ProxyExecutor::run_proxy_job(const StepRequest& req, StepObserver& ob
   CredentialSecret secret(
       local_->api(), tokens,
       [&](const std::string& token) { return render_credential_secret(req, ns, target.access, token); },
-      [this, &ns, &job] { refresh_proxy_volume(ns, job); }, options_.log);
+      [this, &job] { refresh_proxy_volume(job); }, options_.log);
   ProxyJobObserver forward(observer, secret, cluster, options_.log);
   const long long job_create_from = util::epoch_ms();
   StepResult result = local_->run_job(req, render_proxy_job(req, cluster, options_.job), forward, cancel);
   const long long ended = util::epoch_ms();
-  add_remote_details(result, cluster);
-  if (result.details.contains("remote") && result.details["remote"].contains("times") && forward.submitted_ms) {
+  const json t = add_remote_details(result, cluster);
+  if (forward.submitted_ms) {
     // Where a remote step's time went, from the driver's and the proxy's clocks (bench/proxy).
-    const json t = result.details["remote"]["times"];
-    result.details["remote"].erase("times");
     auto at = [&t](const char* k) { return t.contains(k) && t[k].is_number_integer() ? t[k].get<long long>() : 0LL; };
     if (at("started") && at("created") && at("finished")) {
       result.details["timings"] = {{"exchangeMs", secret.exchange_ms()},
@@ -112,21 +111,22 @@ StepResult ProxyExecutor::run_proxy_job(const StepRequest& req, StepObserver& ob
   return result;
 }
 
-void ProxyExecutor::add_remote_details(StepResult& result, const std::string& cluster) const {
+json ProxyExecutor::add_remote_details(StepResult& result, const std::string& cluster) const {
   // The remote Job is named like the proxy Job (exactly once); its uid only the proxy can tell.
   json remote_details = {{"cluster", cluster},
                          {"namespace", remotes_.at(cluster).access.ns},
                          {"job", result.details.value("job", "")}};
+  json times = json::object();
   if (result.status == StepStatus::kSucceeded) {
     // The proxy mirrored the remote Job onto its Pod's annotations: one read.
     try {
       const json pod = local_->api().get(fmt::format("/api/v1/namespaces/{}/pods/{}", local_->api().cluster().ns,
                                                       result.details.value("pod", "")));
       const json ann = pod["metadata"].value("annotations", json::object());
-      remote_details["job"] = ann.value(kRemoteJobAnnotation, "");
+      remote_details["job"] = ann.value(kRemoteJobAnnotation, remote_details["job"].get<std::string>());
       remote_details["uid"] = ann.value(kRemoteUidAnnotation, "");
-      const json times = json::parse(ann.value(kRemoteTimesAnnotation, "{}"), nullptr, false);
-      if (times.is_object()) remote_details["times"] = times;
+      const json mirrored = json::parse(ann.value(kRemoteTimesAnnotation, "{}"), nullptr, false);
+      if (mirrored.is_object()) times = mirrored;
     } catch (const std::exception& e) {
       if (options_.log) options_.log(fmt::format("proxy pod: remote Job not read back: {}", e.what()));
     }
@@ -142,6 +142,7 @@ void ProxyExecutor::add_remote_details(StepResult& result, const std::string& cl
     result.reason = fmt::format("proxy Job for cluster {}: {}", cluster, result.reason);
   }
   result.details["remote"] = remote_details;
+  return times;
 }
 
 json ProxyExecutor::describe(const StepRequest& req) const {
@@ -177,17 +178,14 @@ void ProxyExecutor::preflight(const std::vector<const workflow::Step*>& steps) {
   }
 }
 
-void ProxyExecutor::refresh_proxy_volume(const std::string& ns, const std::string& job) const {
+void ProxyExecutor::refresh_proxy_volume(const std::string& job) const {
   // A kubelet shows a changed Secret to a running Pod only every sync period (a minute by
   // default), or at once when the Pod itself changes: touch an annotation (docs/architecture.md,
   // "Remote steps"). Best effort: the periodic sync still comes.
   try {
-    const std::string pods = fmt::format("/api/v1/namespaces/{}/pods", ns);
-    const json list = local_->api().get(
-        fmt::format("{}?labelSelector={}", pods, krdc::kube::query_escape("batch.kubernetes.io/job-name=" + job)));
-    for (const auto& pod : list.value("items", json::array())) {
+    for (const auto& pod : kube::job_pods(local_->api(), job)) {
       local_->api().merge_patch(
-          pods + "/" + pod["metadata"].value("name", ""),
+          fmt::format("/api/v1/namespaces/{}/pods/{}", local_->api().cluster().ns, pod["metadata"].value("name", "")),
           {{"metadata", {{"annotations", {{kCredentialsRenewedAnnotation, std::to_string(util::epoch_ms())}}}}}});
     }
   } catch (const std::exception& e) {

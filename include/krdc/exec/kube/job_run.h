@@ -27,6 +27,9 @@ struct JobRunContext {
   std::function<void(const std::string& job, bool live)> track;  // the executor's set of live Jobs
 };
 
+// The Pods of Job `job` in the api's namespace (label batch.kubernetes.io/job-name): the items.
+nlohmann::json job_pods(krdc::kube::ApiClient& api, const std::string& job);
+
 class JobRun {
  public:
   JobRun(JobRunContext ctx, const StepRequest& request, const nlohmann::json& manifest, StepObserver& observer,

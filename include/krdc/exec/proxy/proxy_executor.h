@@ -51,9 +51,11 @@ class ProxyExecutor : public Executor {
  private:
   StepResult run_proxy_job(const StepRequest& request, StepObserver& observer, const CancelToken& cancel);
   kube::KubeExecutor& remote(const std::string& cluster) const;
-  void add_remote_details(StepResult& result, const std::string& cluster) const;
+  // Adds details.remote (and the report's reason and exit code on failure); returns the
+  // proxy's progress times (krdc/remote-times), {} when it could not tell.
+  nlohmann::json add_remote_details(StepResult& result, const std::string& cluster) const;
   void require_service_account() const;
-  void refresh_proxy_volume(const std::string& ns, const std::string& job) const;  // InvalidInput when the proxy Pods' account is missing
+  void refresh_proxy_volume(const std::string& job) const;  // InvalidInput when the proxy Pods' account is missing
 
   std::shared_ptr<kube::KubeExecutor> local_;
   std::map<std::string, RemoteCluster> remotes_;
