@@ -1,27 +1,10 @@
 #pragma once
-// A cancellation flag that blocking code can wait on: cancelled() for checks, fd() to put
-// in poll() next to a child's pidfd or a socket, so cancelling wakes every waiter at once.
-#include <atomic>
+// Executors take the process-wide cancel token (util/interrupts.h) as exec::CancelToken; the
+// type lives in util/cancel.h because the layers below the executors honour it too.
+#include "krdc/util/cancel.h"
 
 namespace krdc::exec {
 
-class CancelToken {
- public:
-  CancelToken();
-  ~CancelToken();
-  CancelToken(const CancelToken&) = delete;
-  CancelToken& operator=(const CancelToken&) = delete;
-
-  void cancel();  // idempotent, thread-safe
-  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
-  int fd() const { return fd_; }  // becomes readable once cancelled; never read it
-
-  // Sleeps up to `ms` milliseconds; returns false early if cancelled.
-  bool sleep_for(long long ms) const;
-
- private:
-  std::atomic<bool> cancelled_{false};
-  int fd_ = -1;  // eventfd
-};
+using CancelToken = util::CancelToken;
 
 }  // namespace krdc::exec

@@ -1,4 +1,4 @@
-#include "krdc/exec/cancel.h"
+#include "krdc/util/cancel.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-namespace krdc::exec {
+namespace krdc::util {
 
 CancelToken::CancelToken() : fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (fd_ < 0) throw std::runtime_error("eventfd failed");
@@ -33,4 +33,4 @@ bool CancelToken::sleep_for(long long ms) const {
   return !cancelled();
 }
 
-}  // namespace krdc::exec
+}  // namespace krdc::util
