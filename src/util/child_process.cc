@@ -8,8 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -31,6 +34,15 @@ struct SpawnAttr {
   ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
 };
 
+// Owns a file descriptor until released.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+};
+
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
   std::vector<char*> out;
   out.reserve(v.size() + 1);
@@ -42,10 +54,28 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
 }  // namespace
 
 ChildProcess::ChildProcess(const SpawnSpec& spec) {
+  // The capture pipe: the write end becomes the child's stdout and is closed here when the
+  // constructor ends, so the read end sees EOF once the child (and what it started) closes it.
+  Fd read_end, write_end;
+  if (spec.capture_stdout) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+      throw Error(ExitCode::kInvalid, fmt::format("cannot start {}: pipe: {}", spec.argv[0], std::strerror(errno)));
+    }
+    read_end.fd = fds[0];
+    write_end.fd = fds[1];
+  }
   SpawnFileActions actions;
   posix_spawn_file_actions_addopen(&actions.fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions.fa, 1, spec.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&actions.fa, 1, 2);
+  if (spec.capture_stdout) {
+    posix_spawn_file_actions_adddup2(&actions.fa, write_end.fd, 1);
+    if (!spec.output_file.empty()) {
+      posix_spawn_file_actions_addopen(&actions.fa, 2, spec.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    }
+  } else {
+    posix_spawn_file_actions_addopen(&actions.fa, 1, spec.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&actions.fa, 1, 2);
+  }
   // Nothing else of krdc's reaches the app, even an fd another thread opened without
   // O_CLOEXEC a moment ago (libraries do): the app sees stdin, stdout, stderr only.
   posix_spawn_file_actions_addclosefrom_np(&actions.fa, 3);
@@ -77,6 +107,7 @@ ChildProcess::ChildProcess(const SpawnSpec& spec) {
                 "check the app's command and that the program is installed");
   }
   pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+  stdout_fd_ = read_end.release();
 }
 
 ChildProcess::~ChildProcess() {
@@ -87,6 +118,7 @@ ChildProcess::~ChildProcess() {
     }
   }
   if (pidfd_ >= 0) close(pidfd_);
+  if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
 bool ChildProcess::try_reap() {
@@ -117,6 +149,35 @@ bool ChildProcess::wait(int timeout_ms, int wake_fd) {
     rc = poll(fds, wake_fd >= 0 ? 2 : 1, timeout_ms);
   } while (rc < 0 && errno == EINTR);
   return try_reap();
+}
+
+bool ChildProcess::read_stdout(std::string& out, std::size_t max_bytes, int timeout_ms, int wake_fd) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
+  auto left_ms = [&]() -> int {
+    if (timeout_ms < 0) return -1;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left > 0 ? static_cast<int>(left) : 0;
+  };
+  char buf[4096];
+  while (stdout_fd_ >= 0) {
+    const int left = left_ms();
+    if (left == 0) return false;
+    pollfd fds[2] = {{stdout_fd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    const int rc = poll(fds, wake_fd >= 0 ? 2 : 1, left);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) return false;
+    if (wake_fd >= 0 && (fds[1].revents & POLLIN)) return false;
+    const ssize_t n = read(stdout_fd_, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) {  // EOF (or a read error, which ends the output just the same)
+      close(stdout_fd_);
+      stdout_fd_ = -1;
+      break;
+    }
+    if (out.size() < max_bytes) out.append(buf, std::min(static_cast<std::size_t>(n), max_bytes - out.size()));
+  }
+  return wait(left_ms(), wake_fd);
 }
 
 void ChildProcess::signal_group(int sig) const {

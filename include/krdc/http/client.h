@@ -28,9 +28,9 @@ namespace krdc::http {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // Thrown when the cancellation predicate turned true during a transfer or a backoff sleep.
-class CancelledError : public Error {
+class CancelledError : public Interrupted {
  public:
-  explicit CancelledError(const std::string& message) : Error(ExitCode::kInterrupted, message) {}
+  explicit CancelledError(const std::string& message) : Interrupted(message) {}
 };
 
 struct Request {

@@ -59,4 +59,12 @@ class RunStopped : public Error {
       : Error(ExitCode::kRunStopped, message, std::move(hint)) {}
 };
 
+// Cancelled by SIGINT/SIGTERM (util/interrupts.h) while waiting on the network, a credential
+// plugin or a child process: exit 130, like a run that was cancelled.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(const std::string& message, std::string hint = {})
+      : Error(ExitCode::kInterrupted, message, std::move(hint)) {}
+};
+
 }  // namespace krdc
