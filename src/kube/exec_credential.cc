@@ -1,20 +1,13 @@
 #include "krdc/kube/exec_credential.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
+#include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
 #include "krdc/util/errors.h"
 
@@ -22,13 +15,8 @@ namespace krdc::kube {
 
 namespace {
 
-// Owns a file descriptor.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+constexpr int kPluginTimeoutMs = 60'000;
+constexpr std::size_t kPluginOutputLimit = 1u << 20;  // an ExecCredential is a few KiB
 
 std::chrono::system_clock::time_point parse_rfc3339(const std::string& text) {
   std::tm tm{};
@@ -36,69 +24,41 @@ std::chrono::system_clock::time_point parse_rfc3339(const std::string& text) {
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-// Runs argv with stdout captured (bounded in size and time), stderr inherited, stdin /dev/null.
+// Runs argv through util::ChildProcess (own process group, clean signal mask, only fds 0-2):
+// stdout captured in memory (bounded in size and time), stderr krdc's own, stdin /dev/null.
+// `cancel`, when given, wakes the wait: the plugin is killed and Interrupted thrown.
 std::string run_plugin(const ExecPlugin& p) {
   std::string command = p.command;
   if (command.find('/') != std::string::npos && !std::filesystem::path(command).is_absolute() && !p.dir.empty()) {
     command = (std::filesystem::path(p.dir) / command).string();
   }
-  std::vector<std::string> argv{command};
-  argv.insert(argv.end(), p.args.begin(), p.args.end());
+  util::SpawnSpec spec;
+  spec.argv = {command};
+  spec.argv.insert(spec.argv.end(), p.args.begin(), p.args.end());
   // The plugin gets krdc's environment minus krdc's own credentials, plus the kubeconfig's env.
   std::map<std::string, std::string> extra = p.env;
   extra["KUBERNETES_EXEC_INFO"] =
       nlohmann::json{{"apiVersion", p.api_version}, {"kind", "ExecCredential"}, {"spec", {{"interactive", false}}}}
           .dump();
-  std::vector<std::string> env = util::child_environment(extra);
-  std::vector<char*> cargv, cenv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  for (auto& e : env) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw AuthError("exec credential: pipe failed");
-  Fd read_end{fds[0]}, write_end{fds[1]};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, write_end.fd, 1);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    throw AuthError(fmt::format("kubeconfig exec credential plugin {} could not start: {}", p.command, std::strerror(rc)));
+  spec.env = util::child_environment(extra);
+  spec.capture_stdout = true;  // the token stays in memory: never a file, never a log
+  std::optional<util::ChildProcess> child;
+  try {
+    child.emplace(spec);
+  } catch (const Error& e) {  // "cannot start <command>: <errno text>"
+    throw AuthError(fmt::format("kubeconfig exec credential plugin: {}", e.what()));
   }
-  ::close(write_end.fd);
-  write_end.fd = -1;
   std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  bool timed_out = false;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd pfd{read_end.fd, POLLIN, 0};
-    const int prc = ::poll(&pfd, 1, static_cast<int>(left.count()));
-    if (prc < 0 && errno == EINTR) continue;
-    if (prc <= 0) continue;
-    char buf[4096];
-    const ssize_t n = ::read(read_end.fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (1u << 20)) break;
+  const bool ended = child->read_stdout(out, kPluginOutputLimit, kPluginTimeoutMs, p.cancel ? p.cancel->fd() : -1);
+  if (!ended && p.cancel && p.cancel->cancelled()) {
+    throw Interrupted(fmt::format("cancelled while kubeconfig exec credential plugin {} ran", p.command));
   }
-  if (timed_out) ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  if (!ended) {
+    throw AuthError(fmt::format("kubeconfig exec credential plugin {} did not answer within {} s", p.command,
+                                kPluginTimeoutMs / 1000));
   }
-  if (timed_out) throw AuthError(fmt::format("kubeconfig exec credential plugin {} did not answer within 60 s", p.command));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw AuthError(fmt::format("kubeconfig exec credential plugin {} failed (exit {})", p.command,
-                                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
+  if (child->exit_code() != 0) {
+    throw AuthError(fmt::format("kubeconfig exec credential plugin {} failed (exit {})", p.command, child->exit_code()));
   }
   return out;
 }

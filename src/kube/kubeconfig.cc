@@ -101,11 +101,11 @@ ClusterAccess load_kube_context(const KubeconfigInputs& inputs, const config::En
   if (files.empty()) {
     throw InvalidInput("no kubeconfig found", "pass --kubeconfig FILE or set KUBECONFIG");
   }
-  return kube_context_from(files, inputs.context, env);
+  return kube_context_from(files, inputs.context, env, inputs.cancel);
 }
 
 ClusterAccess kube_context_from(const std::vector<std::pair<std::string, std::string>>& files,
-                                const std::string& context_name, const config::Env&) {
+                                const std::string& context_name, const config::Env&, const util::CancelToken* cancel) {
   std::map<std::string, Entry> clusters, users, contexts;
   std::string current;
   for (const auto& [file, text] : files) {
@@ -175,6 +175,7 @@ ClusterAccess kube_context_from(const std::vector<std::pair<std::string, std::st
       for (const auto& kv : e["env"]) p.env[str(kv, "name")] = str(kv, "value");
     }
     p.dir = fs::path(ufile).parent_path().string();
+    p.cancel = cancel;
     access.tokens = std::make_shared<ExecTokenSource>(std::move(p));
   }
   if (!str(u, "client-certificate-data").empty()) {

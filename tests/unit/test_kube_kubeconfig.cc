@@ -1,13 +1,18 @@
 // Kubeconfig contexts: token, tokenFile, client certificate data, exec credential plugins
 // (ExecCredential parsing and caching), KUBECONFIG merge order, and refusals (no TLS skipping).
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "krdc/config/env.h"
 #include "krdc/kube/exec_credential.h"
 #include "krdc/kube/kubeconfig.h"
+#include "krdc/util/cancel.h"
 #include "krdc/util/errors.h"
 #include "support/temp_dir.h"
 
@@ -76,6 +81,65 @@ TEST_CASE("kubeconfig: exec credential plugin runs without a shell of ours and i
   a.tokens->invalidate();
   CHECK(a.tokens->token() == "from-plugin");  // ran again after the 401
   CHECK(a.ns == "ops");
+}
+
+namespace {
+int open_fd_count() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("exec credential: the plugin gets fds 0-2 only, its token comes back, no fd is left open") {
+  // Deliberately without O_CLOEXEC, and high, as a library in another thread might leave one.
+  const int devnull = ::open("/dev/null", O_RDONLY);
+  const int stray = ::fcntl(devnull, F_DUPFD, 100);
+  ::close(devnull);
+  REQUIRE(stray >= 100);
+  const int before = open_fd_count();
+  krdc::kube::ExecPlugin p;
+  p.command = "/bin/sh";
+  // The token lists the plugin shell's open fds (the glob's own directory fd shows up too).
+  p.args = {"-c", "printf '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"fds'; "
+                  "for f in /proc/$$/fd/*; do printf ' %s' \"${f##*/}\"; done; printf '\"}}'"};
+  krdc::kube::ExecTokenSource source(p);
+  const std::string token = source.token();
+  CHECK(open_fd_count() == before);
+  ::close(stray);
+  INFO(token);
+  REQUIRE(token.rfind("fds 0 1 2", 0) == 0);
+  CHECK(token.find(" " + std::to_string(stray)) == std::string::npos);
+}
+
+TEST_CASE("exec credential: Ctrl-C (the cancel token) stops a plugin that hangs, within a second") {
+  krdc::test::TempDir dir;
+  krdc::util::CancelToken cancel;
+  krdc::kube::ExecPlugin p;
+  p.command = "/bin/sh";
+  p.args = {"-c", "touch \"$1\"; exec sleep 30", "plugin", dir / "started"};
+  p.cancel = &cancel;
+  krdc::kube::ExecTokenSource source(p);
+  std::chrono::steady_clock::time_point signalled{};
+  std::thread interrupter([&] {
+    // Readiness: the plugin is running (bounded wait), then interrupt.
+    for (int i = 0; i < 1000 && !std::filesystem::exists(dir / "started"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    signalled = std::chrono::steady_clock::now();
+    cancel.cancel();
+  });
+  bool interrupted = false;
+  try {
+    source.token();
+  } catch (const krdc::Interrupted& e) {
+    interrupted = true;
+    CHECK(e.code() == krdc::ExitCode::kInterrupted);
+  }
+  const auto ended = std::chrono::steady_clock::now();
+  interrupter.join();
+  CHECK(interrupted);
+  CHECK(ended - signalled < std::chrono::seconds(1));
 }
 
 TEST_CASE("kubeconfig: ExecCredential parsing") {

@@ -3,6 +3,7 @@
 // and reads an ExecCredential from its stdout; the token is cached until its
 // expirationTimestamp (less a margin) or until invalidate() after a 401. The plugin's stderr
 // goes to krdc's stderr (plugins prompt or explain there); stdin is /dev/null (never interactive).
+// The plugin runs through util::ChildProcess, at most 60 s.
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "krdc/auth/token_source.h"
+#include "krdc/util/cancel.h"
 
 namespace krdc::kube {
 
@@ -19,6 +21,9 @@ struct ExecPlugin {
   std::vector<std::string> args;
   std::map<std::string, std::string> env;
   std::string dir;  // the kubeconfig's directory: a relative command is resolved there
+  // Interrupts a plugin that is still running (it is killed; token() throws Interrupted).
+  // Not owned; outlives the source (the process-wide token, util/interrupts.h).
+  const util::CancelToken* cancel = nullptr;
 };
 
 // Parses an ExecCredential JSON (status.token, status.expirationTimestamp). Throws AuthError.

@@ -10,12 +10,15 @@
 
 #include "krdc/config/env.h"
 #include "krdc/kube/cluster.h"
+#include "krdc/util/cancel.h"
 
 namespace krdc::kube {
 
 struct KubeconfigInputs {
   std::string path;     // --kubeconfig (one file); empty: KUBECONFIG, else ~/.kube/config
   std::string context;  // --context; empty: current-context
+  // Interrupts an exec credential plugin while it runs (ExecPlugin::cancel); not owned.
+  const util::CancelToken* cancel = nullptr;
 };
 
 // The files to read: --kubeconfig, else every entry of KUBECONFIG, else $HOME/.kube/config.
@@ -30,6 +33,7 @@ ClusterAccess load_kube_context(const KubeconfigInputs& inputs, const config::En
 
 // Same, from YAML texts already read (for tests): files[i] = {path, text}.
 ClusterAccess kube_context_from(const std::vector<std::pair<std::string, std::string>>& files,
-                                const std::string& context, const config::Env& env);
+                                const std::string& context, const config::Env& env,
+                                const util::CancelToken* cancel = nullptr);
 
 }  // namespace krdc::kube
