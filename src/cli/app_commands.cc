@@ -27,6 +27,7 @@ krdc runs the program up to its parse_args() call with a shim that reads the par
 arguments (names, types, defaults, choices, nargs, help) and stops: no regex guessing.)");
   inspect->callback([&global, &action, script, options] {
     action = [&global, script, options] {
+      if (global.interrupts) options->cancel = &global.interrupts->abort();  // Ctrl-C stops the program
       const auto described = workflow::inspect_python_app(*script, *options);
       if (global.output == "json") {
         nlohmann::json params = nlohmann::json::array();

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,7 +18,6 @@
 #include "krdc/cli/terminal.h"
 #include "krdc/config/config.h"
 #include "krdc/config/hub_settings.h"
-#include "krdc/util/signals.h"
 #include "krdc/workflow/loader.h"
 
 namespace krdc::cli {
@@ -28,28 +26,18 @@ namespace {
 
 using auth::Clock;
 
-// Per-command context: config, hub settings, and Ctrl-C turned into a cancellation flag
-// (main blocks SIGINT/SIGTERM in every thread; a watcher thread receives them).
+// Per-command context: config, hub settings, and HTTP options whose calls give up at Ctrl-C
+// (the process-wide interrupts, util/interrupts.h: a second Ctrl-C exits at once).
 struct Context {
   config::Env env = config::process_env();
   config::Config cfg;
   config::HubSettings settings;
-  std::atomic<bool> cancelled{false};
-  std::unique_ptr<util::SignalWatcher> watcher;
   http::ClientOptions http;
 
-  Context(const GlobalOptions& global, const std::string& workflow_hub) {
-    watcher = std::make_unique<util::SignalWatcher>([this](int, int count) {
-      if (count > 1) _exit(static_cast<int>(ExitCode::kInterrupted));  // second Ctrl-C: leave now
-      cancelled = true;
-    });
+  Context(const GlobalOptions& global, const std::string& workflow_hub) : http(http_options(global)) {
     cfg = config::load_config(global.config_file, env);
     bool non_interactive = config::non_interactive(global.non_interactive, env);
     settings = config::resolve_hub(cfg, {global.hub, global.ca_file, workflow_hub, non_interactive}, env);
-    http.cancelled = [this] { return cancelled.load(); };
-    if (global.verbose > 0) {
-      http.log = [](std::string_view line) { std::cerr << "krdc: http: " << line << "\n"; };
-    }
   }
 };
 
@@ -109,7 +97,7 @@ int do_login(const GlobalOptions& global) {
   } else {
     auth::DeviceFlowOptions opts;
     opts.on_prompt = [&global](const auth::DeviceAuthorization& d) { show_device_prompt(d, global); };
-    opts.cancelled = [&ctx] { return ctx.cancelled.load(); };
+    opts.cancelled = ctx.http.cancelled;
     session = auth::HubSession::start(hub, cache, auth::run_device_flow(*hub, opts), auth::HubSession::Kind::kLogin);
   }
   auto c = session->claims();

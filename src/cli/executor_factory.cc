@@ -70,7 +70,8 @@ kube::ClusterAccess local_cluster_access(const ExecutorContext& ctx, const std::
   const config::ClusterConfig* cc = nullptr;
   if (auto it = ctx.config.clusters.find(cluster); it != ctx.config.clusters.end()) cc = &it->second;
   const bool has_server = (wfc && !wfc->server.empty()) || (cc && !cc->server.empty());
-  kube::KubeconfigInputs kin{ctx.args.kubeconfig, ctx.args.context};
+  kube::KubeconfigInputs kin{ctx.args.kubeconfig, ctx.args.context,
+                             ctx.global.interrupts ? &ctx.global.interrupts->abort() : nullptr};
   const bool explicit_kubeconfig = !kin.path.empty() || !kin.context.empty();
   if (!explicit_kubeconfig && (has_server || !kube::kubeconfig_available(kin, ctx.env))) {
     return configured_access(ctx, cluster);
@@ -97,12 +98,11 @@ kube::ClusterAccess local_cluster_access(const ExecutorContext& ctx, const std::
 
 std::shared_ptr<exec::kube::KubeExecutor> make_kube_executor(const ExecutorContext& ctx) {
   kube::ApiClientOptions api_options;
+  // Preflight's calls give up at Ctrl-C; a run's cleanup calls do not (Interrupts::abort()).
+  api_options.http = http_options(ctx.global, 2);
   // Ride out an API server restart (typically 5-20 s) before a call counts as failed.
   api_options.http.max_retries = 6;
   api_options.http.backoff_max = std::chrono::milliseconds(8000);
-  if (ctx.global.verbose > 1) {
-    api_options.http.log = [](std::string_view line) { std::cerr << "krdc: http: " << line << "\n"; };
-  }
   kube::ClusterAccess access = local_cluster_access(ctx, ctx.local_cluster);
   if (!ctx.args.dry_run && !access.tokens && access.client_cert_pem.empty()) {
     throw AuthError(fmt::format("no credential for the local cluster \"{}\" ({})", ctx.local_cluster, access.origin),

@@ -11,6 +11,7 @@
 #include "krdc/cli/commands.h"
 #include "krdc/cli/terminal.h"
 #include "krdc/util/errors.h"
+#include "krdc/util/interrupts.h"
 #include "krdc/util/signals.h"
 
 namespace {
@@ -35,6 +36,10 @@ Exit status: 0 ok, 1 a step failed, 2 invalid input, 3 authentication/authorisat
 int main(int argc, char** argv) {
   // Before any thread exists, so every thread inherits the mask (see util/signals.h).
   krdc::util::block_termination_signals();
+  // One watcher for the whole process: Ctrl-C cancels whatever any command is waiting on
+  // (docs/architecture.md, "Signals"). Declared after `interrupts`, so it stops first.
+  krdc::util::Interrupts interrupts;
+  krdc::util::SignalWatcher watcher([&interrupts](int signo, int count) { interrupts.on_signal(signo, count); });
   CurlGlobal curl;
 
   CLI::App app{"krdc runs research workflows across research data commons clusters."};
@@ -44,6 +49,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global options work after the subcommand too
 
   krdc::cli::GlobalOptions global;
+  global.interrupts = &interrupts;
   app.add_option("-o,--output", global.output, "Output format for commands that print data")
       ->check(CLI::IsMember({"text", "json", "yaml"}));
   app.add_flag("--no-color", global.no_color, "No colors (also when NO_COLOR is set)");
@@ -76,6 +82,9 @@ int main(int argc, char** argv) {
 
   try {
     return action ? action() : static_cast<int>(krdc::ExitCode::kInvalid);
+  } catch (const krdc::Interrupted& e) {
+    std::fprintf(stderr, "krdc: %s\n", e.what());  // the user asked for it: not an error
+    return static_cast<int>(e.code());
   } catch (const krdc::Error& e) {
     std::fprintf(stderr, "krdc: error: %s\n", e.what());
     if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());

@@ -11,7 +11,6 @@
 #include "krdc/exec/proxy/proxy_job.h"
 #include "krdc/exec/proxy/proxy_pod.h"
 #include "krdc/util/errors.h"
-#include "krdc/util/signals.h"
 
 namespace krdc::cli {
 
@@ -40,10 +39,11 @@ int run_proxy(const ProxyArgs& args, const GlobalOptions& global) {
   options.work_dir = std::filesystem::temp_directory_path().string();
   options.verbose = global.verbose > 0;
 
-  exec::CancelToken cancel;
-  // SIGTERM (the proxy Pod is being deleted) or Ctrl-C: delete the remote Job, then exit.
-  util::SignalWatcher signals([&cancel](int, int) { cancel.cancel(); });
-  return exec::proxy::run_proxy_pod(options, env, std::cout, std::cerr, cancel);
+  // SIGTERM (the proxy Pod is being deleted) or Ctrl-C cancels: delete the remote Job, then
+  // exit. Later signals change nothing: that cleanup must finish (the kubelet sends SIGKILL
+  // when the Pod's grace period is over anyway).
+  const auto handlers = global.interrupts->install({{}, [] {}});
+  return exec::proxy::run_proxy_pod(options, env, std::cout, std::cerr, global.interrupts->cancel());
 }
 
 }  // namespace

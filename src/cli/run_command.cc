@@ -21,7 +21,6 @@
 #include "krdc/exec/selection.h"
 #include "krdc/runner/runner.h"
 #include "krdc/util/errors.h"
-#include "krdc/util/signals.h"
 #include "krdc/version.h"
 #include "krdc/workflow/loader.h"
 #include "krdc/workflow/params.h"
@@ -95,7 +94,7 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   if (!targets.empty() && !args.dry_run) {
     const auto settings = config::resolve_hub(
         cfg, {global.hub, global.ca_file, wf.hub, config::non_interactive(global.non_interactive, env)}, env);
-    ctx.tokens = auth::authorize_steps(targets, auth::open_session(settings, env));
+    ctx.tokens = auth::authorize_steps(targets, auth::open_session(settings, env, http_options(global)));
   }
   const std::string& local_cluster = ctx.local_cluster;
   exec::ExecutorSet executors = make_executors(ctx);
@@ -150,19 +149,18 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   fs::create_directories(options.run_dir, ec);
   if (ec) throw InvalidInput(fmt::format("cannot create run directory {}: {}", options.run_dir.string(), ec.message()));
 
-  exec::CancelToken cancel;
+  const exec::CancelToken& cancel = global.interrupts->cancel();
   runner::ResultWriter results(results_path);
   runner::StatusPrinter status(stderr, live_progress(global), use_color(global), wf.steps.size());
   runner::Runner run(
       wf, options, [&](const workflow::Step& s) -> exec::Executor& { return executors.get(exec::executor_kind(s, local_cluster)); },
       results, status, cancel);
-  // Declared last so it is destroyed first: no signal callback runs into destroyed state.
-  util::SignalWatcher signals([&](int, int count) {
-    if (count == 1) {
-      status.message("cancelling: stopping running steps (press Ctrl-C again to exit at once)");
-      cancel.cancel();
-      return;
-    }
+  // From here a Ctrl-C cancels the run, whose cleanup must not have its calls aborted. The
+  // handlers are installed last so they are removed first: none runs into destroyed state.
+  global.interrupts->spare_blocking_calls();
+  const auto handlers = global.interrupts->install({[&](int) {
+    status.message("cancelling: stopping running steps (press Ctrl-C again to exit at once)");
+  }, [&] {
     std::vector<std::string> left;
     for (auto* e : executors.all()) {
       for (auto& what : e->emergency_stop()) left.push_back(what);
@@ -171,7 +169,7 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     for (const auto& what : left) std::fprintf(stderr, "  may be left running: %s\n", what.c_str());
     std::fflush(stderr);
     _exit(static_cast<int>(ExitCode::kInterrupted));
-  });
+  }});
   const runner::RunSummary summary = run.run();
   if (global.output == "json") {
     // For scripts: one object on stdout; progress stays on stderr.

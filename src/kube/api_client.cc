@@ -70,9 +70,10 @@ ApiClient::Pooled ApiClient::acquire() {
   Pooled p;
   p.stop_slot = std::make_shared<std::atomic<const std::atomic<bool>*>>(nullptr);
   http::ClientOptions o = client_options();
-  o.cancelled = [slot = p.stop_slot] {
+  // A watch's own stop flag, and whatever the caller cancels every call on (an interrupt).
+  o.cancelled = [slot = p.stop_slot, cancelled = std::move(o.cancelled)] {
     const std::atomic<bool>* stop = slot->load();
-    return stop != nullptr && stop->load();
+    return (stop != nullptr && stop->load()) || (cancelled && cancelled());
   };
   p.client = std::make_unique<http::Client>(o);
   return p;

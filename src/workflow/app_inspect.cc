@@ -101,7 +101,10 @@ App inspect_python_app(const std::string& script, const InspectOptions& options)
   spec.cwd = abs.parent_path().string();
   spec.output_file = log.path;
   util::ChildProcess child(spec);
-  child.wait(60'000);
+  child.wait(60'000, options.cancel ? options.cancel->fd() : -1);
+  if (!child.exited() && options.cancel && options.cancel->cancelled()) {
+    throw Interrupted(fmt::format("{}: inspection cancelled", script));
+  }
   if (!child.exited()) throw InvalidInput(fmt::format("{}: inspecting took over 60 s (does it block before parse_args?)", script));
   const std::string text = slurp(out.path);
   if (child.exit_code() != 0 || text.empty()) {

@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <thread>
 
 #include "krdc/runner/result_reader.h"
@@ -112,6 +114,83 @@ TEST_CASE("SIGINT: running steps stopped and recorded cancelled, exit 130") {
     a_cancelled |= r.value("step", "") == "a" && r.value("event", "") == "end" && r.value("status", "") == "cancelled";
   }
   CHECK(a_cancelled);
+}
+
+namespace {
+
+// Starts krdc in `dir`, waits (bounded) until `ready(dir)` holds, sends SIGINT, and returns the
+// exit code and how long krdc took to exit after the signal (-1 and 0 s if it never got ready).
+struct Interrupted {
+  int code = -1;
+  std::chrono::milliseconds after_signal{0};
+  std::string output;
+};
+
+Interrupted interrupt_krdc(const krdc::test::TempDir& dir, std::vector<std::string> args,
+                           const std::map<std::string, std::string>& env, const std::function<bool()>& ready) {
+  krdc::util::SpawnSpec spec;
+  spec.argv = {KRDC_BINARY};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.env = krdc::util::child_environment(env);
+  spec.cwd = dir.path().string();
+  spec.output_file = dir / "out.log";
+  krdc::util::ChildProcess child(spec);
+  Interrupted r;
+  bool is_ready = false;
+  for (int i = 0; i < 400 && !(is_ready = ready()) && !child.wait(50);) ++i;
+  if (!is_ready) {
+    r.output = krdc::test::read_file(spec.output_file);
+    return r;
+  }
+  const auto signalled = std::chrono::steady_clock::now();
+  kill(child.pid(), SIGINT);
+  if (child.wait(10'000)) r.code = child.exit_code();
+  r.after_signal = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - signalled);
+  r.output = krdc::test::read_file(spec.output_file);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("SIGINT during app inspect: the program is stopped, exit 130 within 2 s") {
+  krdc::test::TempDir dir;
+  // Blocks at import time, long before parse_args, as a program waiting on a network mount might.
+  dir.write("stuck/main.py", "import pathlib, time\npathlib.Path('started').touch()\ntime.sleep(60)\n"
+                             "import argparse\nargparse.ArgumentParser().parse_args()\n");
+  const auto r = interrupt_krdc(dir, {"app", "inspect", "stuck/main.py"}, {{"CI", "1"}},
+                                [&] { return std::filesystem::exists(dir / "stuck/started"); });
+  INFO(r.output);
+  CHECK(r.code == 130);
+  CHECK(r.after_signal < std::chrono::seconds(2));
+  CHECK(r.output.find("cancelled") != std::string::npos);
+}
+
+TEST_CASE("SIGINT while the hub is retried: exit 130 within 2 s, not 4 after the retries") {
+  krdc::test::TempDir dir;
+  // Nothing listens on port 1: every attempt is refused and retried with backoff (-v shows it).
+  const std::map<std::string, std::string> env{{"CI", "1"},
+                                               {"XDG_CONFIG_HOME", dir / "config"},
+                                               {"XDG_CACHE_HOME", dir / "cache"},
+                                               {"KRDC_HUB", "https://127.0.0.1:1/realms/krdc"},
+                                               {"KRDC_CLIENT_ID", "ci"},
+                                               {"KRDC_CLIENT_SECRET", "not-a-real-secret"}};
+  auto retrying = [&] { return krdc::test::read_file(dir / "out.log").find("(retry 1/") != std::string::npos; };
+  SUBCASE("krdc login") {
+    const auto r = interrupt_krdc(dir, {"-v", "login"}, env, retrying);
+    INFO(r.output);
+    CHECK(r.code == 130);
+    CHECK(r.after_signal < std::chrono::seconds(2));
+  }
+  SUBCASE("krdc run: authorisation, before any step") {
+    dir.write("remote.yaml", "apiVersion: krdc/v1\nkind: Workflow\nmetadata: {name: remote}\nspec:\n"
+                             "  clusters:\n    kisti: {server: \"https://127.0.0.1:2\", audience: kisti}\n"
+                             "  steps:\n    - {name: a, cluster: kisti, app: {image: busybox, command: [\"true\"]}}\n");
+    const auto r = interrupt_krdc(dir, {"-v", "run", "remote.yaml"}, env, retrying);
+    INFO(r.output);
+    CHECK(r.code == 130);
+    CHECK(r.after_signal < std::chrono::seconds(2));
+    CHECK_FALSE(std::filesystem::exists(dir / "remote.results.jsonl"));  // nothing ran
+  }
 }
 
 TEST_CASE("credentials in krdc's environment never reach the apps") {

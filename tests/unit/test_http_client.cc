@@ -3,12 +3,16 @@
 // fault-injecting loopback server.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "krdc/http/client.h"
 #include "krdc/http/form.h"
 #include "krdc/http/retry.h"
+#include "krdc/util/interrupts.h"
 #include "support/fake_http_server.h"
 
 using krdc::http::Client;
@@ -184,6 +188,40 @@ TEST_CASE("http: the cancellation predicate aborts a slow transfer") {
   Client client(opts);
   CHECK_THROWS_AS(client.request("GET", server.url() + "/"), krdc::http::CancelledError);
   CHECK(std::chrono::steady_clock::now() - start < 2500ms);
+}
+
+TEST_CASE("http: Ctrl-C (the process-wide abort token) ends a retry loop within a second, as exit 130") {
+  std::atomic<int> answered{0};
+  FakeHttpServer server([&](const FakeRequest&) {
+    ++answered;
+    return FakeReply::json(503, R"({"message":"down"})");
+  });
+  krdc::util::Interrupts interrupts;
+  auto opts = fast_options();
+  opts.backoff_base = 5s;  // long waits between attempts: only the interrupt can end this soon
+  opts.backoff_max = 5s;
+  opts.max_retries = 6;
+  opts.cancelled = interrupts.abort_predicate();
+  Client client(opts);
+  std::chrono::steady_clock::time_point signalled{};
+  std::thread watcher([&] {
+    // Readiness: the first attempt has been answered, so the client is retrying (bounded wait).
+    for (int i = 0; i < 1000 && answered.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+    signalled = std::chrono::steady_clock::now();
+    interrupts.on_signal(SIGINT, 1);
+  });
+  bool cancelled = false;
+  try {
+    client.request("GET", server.url() + "/");
+  } catch (const krdc::http::CancelledError& e) {
+    cancelled = true;
+    CHECK(e.code() == krdc::ExitCode::kInterrupted);
+  }
+  const auto ended = std::chrono::steady_clock::now();
+  watcher.join();
+  CHECK(cancelled);
+  CHECK(answered.load() == 1);
+  CHECK(ended - signalled < 1s);
 }
 
 TEST_CASE("http: a missing CA bundle is a clear error, not silently the system store") {

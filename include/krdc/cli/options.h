@@ -3,6 +3,9 @@
 // explicitly (no global state). Subcommands add their own options in their add_* function.
 #include <string>
 
+#include "krdc/http/client.h"
+#include "krdc/util/interrupts.h"
+
 namespace krdc::cli {
 
 struct GlobalOptions {
@@ -13,6 +16,13 @@ struct GlobalOptions {
   std::string hub;                 // --hub (issuer URL) overrides config and KRDC_HUB
   std::string ca_file;             // --ca-file: extra CA bundle for hub and clusters
   int verbose = 0;                 // -v, repeatable
+  // The process's SIGINT/SIGTERM handling (util/interrupts.h), owned by main and set before
+  // any command runs: every blocking wait a command starts honours its tokens.
+  util::Interrupts* interrupts = nullptr;
 };
+
+// Options for the HTTP clients a command builds: they give up at an interrupt (abort(): exit
+// 130) and log each request on stderr from -v × `log_level` on.
+http::ClientOptions http_options(const GlobalOptions& global, int log_level = 1);
 
 }  // namespace krdc::cli

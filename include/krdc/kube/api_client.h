@@ -33,7 +33,9 @@ namespace krdc::kube {
 std::string query_escape(std::string_view value);
 
 struct ApiClientOptions {
-  http::ClientOptions http;  // timeouts, retries, -v log; CA and client cert are taken from the cluster
+  // Timeouts, retries, -v log, `cancelled` (an interrupt; a watch's own stop is added to it);
+  // CA and client cert are taken from the cluster.
+  http::ClientOptions http;
   // Calls (not streams) in flight at once; more wait their turn. Each concurrent call needs a
   // connection of its own (HTTP/1.1), so this bounds the TLS handshakes a burst of steps costs
   // (20 steps starting together opened 20) and the load krdc puts on an API server, as

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "krdc/util/cancel.h"
 #include "krdc/workflow/app.h"
 
 namespace krdc::workflow {
@@ -15,6 +16,8 @@ struct InspectOptions {
   std::string name;                  // default: the script's directory name
   std::string image;                 // recorded as spec.image when given
   std::vector<std::string> outputs;  // declared outputs (argparse cannot know them)
+  // Stops the inspection early (the program is killed; Interrupted is thrown). Not owned.
+  const util::CancelToken* cancel = nullptr;
 };
 
 App inspect_python_app(const std::string& script, const InspectOptions& options);
