@@ -153,7 +153,9 @@ Workflow load_workflow_text(const std::string& text, const std::string& file, co
   Workflow wf;
   wf.file = file;
   std::error_code ec;
-  wf.dir = fs::weakly_canonical(fs::absolute(fs::path(file).parent_path(), ec), ec).string();
+  // The same directory however the file was named ("wf.yaml" from its directory, or an absolute
+  // path from elsewhere, as `krdc attach` does): app directories, hence inputs digests, hang on it.
+  wf.dir = fs::weakly_canonical(fs::absolute(fs::path(file), ec).parent_path(), ec).string();
   wf.digest = util::sha256_digest(text);
   if (root["metadata"]) {
     r.check_keys(root["metadata"], {"name", "description", "labels"}, "metadata");

@@ -173,3 +173,16 @@ TEST_CASE("the shipped workflows are valid") {
     CHECK_NOTHROW(load_workflow(std::string(KRDC_SOURCE_DIR) + "/workflows/" + name));
   }
 }
+
+TEST_CASE("a workflow's directory is the same however its file is named (resume and attach depend on it)") {
+  krdc::test::TempDir dir;
+  dir.write("wf.yaml", wf("    - {name: a, app: {command: [echo]}}\n"));
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  const auto relative = load_workflow("wf.yaml");
+  std::filesystem::current_path(cwd);
+  const auto absolute = load_workflow(dir / "wf.yaml");
+  CHECK(relative.dir == absolute.dir);
+  CHECK(relative.steps[0].app.dir == absolute.steps[0].app.dir);
+  CHECK(relative.dir.back() != '/');
+}
