@@ -1,6 +1,7 @@
 #include "krdc/runner/result_writer.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,7 +24,7 @@ void write_all(int fd, const std::string& data, const std::string& path) {
     const ssize_t n = write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error(ExitCode::kStepFailed, fmt::format("cannot write result file {}: {}", path, std::strerror(errno)));
+      throw Error(ExitCode::kRunStopped, fmt::format("cannot write result file {}: {}", path, std::strerror(errno)));
     }
     done += static_cast<size_t>(n);
   }
@@ -43,10 +44,19 @@ std::string now_rfc3339() {
 }
 
 ResultWriter::ResultWriter(std::string path) : path_(std::move(path)) {
-  fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) {
     throw InvalidInput(fmt::format("cannot open result file {}: {}", path_, std::strerror(errno)),
                        "choose a writable place with --results FILE");
+  }
+  // One krdc per result file: a second one (a --resume or attach while the run still goes)
+  // would adopt the same attempts and run steps twice. The lock goes with the process, even
+  // on SIGKILL. Files that cannot be locked (e.g. /dev/full, some network filesystems) are
+  // written unlocked.
+  if (flock(fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    close(fd_);
+    throw InvalidInput(fmt::format("result file {} is in use by another krdc", path_),
+                       "wait for that run to end (or stop it), then `krdc attach` to follow what it left running");
   }
   struct stat st {};
   if (fstat(fd_, &st) == 0 && st.st_size > 0) {

@@ -17,8 +17,10 @@ namespace krdc::runner {
 
 class ResultWriter {
  public:
-  // Opens (creating 0644 if needed) for appending. If the file ends in a torn line (a crash
-  // during a previous write), a newline is added first so the new records parse.
+  // Opens (creating 0600 if needed: log tails are private) for appending, and takes an
+  // exclusive lock on it for this process's lifetime (InvalidInput if another krdc holds it).
+  // If the file ends in a torn line (a crash during a previous write), a newline is added
+  // first so the new records parse.
   explicit ResultWriter(std::string path);
   ~ResultWriter();
   ResultWriter(const ResultWriter&) = delete;

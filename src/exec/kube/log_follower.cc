@@ -45,7 +45,7 @@ std::string LogFollower::error() const {
 }
 
 void LogFollower::run() {
-  const int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   size_t have = 0;  // bytes in the file; a reconnect skips this many
   // Bounded: a handful of reconnects, each after the stream broke; a normal end stops at once.
   for (int attempt = 0; attempt < 8 && !stop_; ++attempt) {
