@@ -3,7 +3,7 @@
 _krdc() {
   local cur prev words cword
   _init_completion 2>/dev/null || { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
-  local commands="run validate report app login logout whoami token auth proxy version completion help"
+  local commands="run attach validate report app login logout whoami token auth proxy version completion help"
   local global="-o --output --no-color --non-interactive --config --hub --ca-file -v --verbose -h --help"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do
@@ -16,10 +16,12 @@ _krdc() {
   case "$cmd" in
     "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
     run) if [[ "$cur" == -* ]]; then
-           COMPREPLY=($(compgen -W "-p --param -j --jobs --results --run-dir --resume --fail-fast --dry-run --check --follow --kill-grace $global" -- "$cur"))
+           COMPREPLY=($(compgen -W "-p --param -j --jobs --results --run-dir --resume --fail-fast --dry-run --check --follow --kill-grace --detach $global" -- "$cur"))
          else COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur")); fi ;;
     validate) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-p --param $global" -- "$cur"))
               else COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur")); fi ;;
+    attach) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-j --jobs --run-dir --follow --fail-fast --kill-grace $global" -- "$cur"))
+            else COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur")); fi ;;
     report) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--run $global" -- "$cur"))
             else COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur")); fi ;;
     app) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;

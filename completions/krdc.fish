@@ -1,8 +1,9 @@
 # fish completion for krdc; also printed by `krdc completion fish`.
-set -l cmds run validate report app login logout whoami token auth proxy version completion
+set -l cmds run attach validate report app login logout whoami token auth proxy version completion
 complete -c krdc -f
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a run -d 'Run a workflow'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a validate -d 'Check a workflow'
+complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a attach -d 'Follow a detached or interrupted run'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a report -d 'Show a result file'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a app -d 'Inspect app interfaces'
 complete -c krdc -n "not __fish_seen_subcommand_from $cmds" -a login -d 'Sign in at the hub'
@@ -30,6 +31,8 @@ complete -c krdc -n "__fish_seen_subcommand_from run" -l fail-fast -d 'Stop at t
 complete -c krdc -n "__fish_seen_subcommand_from run" -l dry-run -d 'Print what would run'
 complete -c krdc -n "__fish_seen_subcommand_from run" -l check -d 'Only check authorisation'
 complete -c krdc -n "__fish_seen_subcommand_from run" -l follow -d 'Stream logs'
+complete -c krdc -n "__fish_seen_subcommand_from run" -l detach -d 'Start cluster Jobs and exit'
+complete -c krdc -n "__fish_seen_subcommand_from attach" -a "(__fish_complete_suffix .jsonl)"
 complete -c krdc -n "__fish_seen_subcommand_from report" -l run -x -d 'Run id'
 complete -c krdc -n "__fish_seen_subcommand_from app" -a inspect -d 'Derive a descriptor from a Python argparse program'
 complete -c krdc -n "__fish_seen_subcommand_from completion" -a 'bash zsh fish'

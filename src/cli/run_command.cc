@@ -77,6 +77,28 @@ int dry_run(const workflow::Workflow& wf, const exec::ExecutorSet& executors, co
   return 0;
 }
 
+// --detach leaves attempts running with nobody watching; only a cluster Job can do that. A
+// process dies with krdc; a proxy Job needs krdc to keep renewing its short-lived exchanged
+// token (docs/architecture.md, "Remote steps"), so it would fail once the token expires.
+void require_detachable(const workflow::Workflow& wf, const std::string& local_cluster,
+                        const exec::ExecutorSet& executors) {
+  for (const auto& s : wf.steps) {
+    const std::string kind = exec::executor_kind(s, local_cluster);
+    if (kind == "process") {
+      throw workflow::invalid_at(s.mark, fmt::format("--detach: step \"{}\" runs as a local process, which cannot "
+                                                     "outlive krdc", s.name),
+                                 "run it without --detach, or give the step a `cluster:`");
+    }
+    if (kind == "proxy" && executors.has("kube")) {
+      throw workflow::invalid_at(s.mark, fmt::format("--detach: step \"{}\" runs on cluster \"{}\" through a proxy "
+                                                     "Job, whose exchanged token only a running krdc renews", s.name,
+                                                     s.cluster),
+                                 "run it without --detach (a long run survives krdc's death: `krdc attach` adopts "
+                                 "the proxy Job)");
+    }
+  }
+}
+
 }  // namespace
 
 int run_workflow(const RunArgs& args, const GlobalOptions& global) {
@@ -108,6 +130,7 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     }
   }
   if (args.dry_run) return dry_run(wf, executors, local_cluster, global);
+  if (args.detach) require_detachable(wf, local_cluster, executors);
   // Each executor checks, with its target, that this user may do what the steps need.
   std::map<std::string, std::vector<const workflow::Step*>> steps_by_kind;
   for (const auto& s : wf.steps) steps_by_kind[exec::executor_kind(s, local_cluster)].push_back(&s);
@@ -127,6 +150,7 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   options.run_id = runner::new_run_id();
   options.jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.fail_fast = args.fail_fast;
+  options.detach = args.detach;
   options.kill_grace_ms = *kill_grace;
   // Absolute: steps run in their app directory, and must still find their run directory.
   options.run_dir = fs::absolute(args.run_dir.empty() ? fs::path(".krdc") / "runs" / options.run_id : fs::path(args.run_dir));
@@ -140,7 +164,9 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     if (!fs::exists(from)) {
       throw InvalidInput(fmt::format("--resume: result file {} does not exist", from), "run once without --resume first");
     }
-    resume = runner::ResumeIndex(runner::read_result_file(from));
+    const runner::ResultFile previous = runner::read_result_file(from);
+    runner::require_runs_of(previous, from, wf.name);
+    resume = runner::ResumeIndex(previous);
     if (results_path.empty()) results_path = from;  // a resumed run appends to the file it resumes
     options.resume = &resume;
   }
@@ -180,11 +206,44 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
                      .dump()
               << std::endl;
   }
+  if (summary.status == "detached") {
+    std::fprintf(stderr, "krdc: %zu steps left running; follow them with: krdc attach %s\n", summary.detached,
+                 results_path.c_str());
+    return 0;
+  }
   if (summary.status == "succeeded") return 0;
   if (summary.status == "cancelled") return static_cast<int>(ExitCode::kInterrupted);
   if (summary.failed > 0 && summary.unreachable == summary.failed) return static_cast<int>(ExitCode::kUnreachable);
   if (summary.failed > 0 && summary.refused == summary.failed) return static_cast<int>(ExitCode::kAuth);
   return static_cast<int>(ExitCode::kStepFailed);
+}
+
+}  // namespace krdc::cli
+
+namespace krdc::cli {
+
+int attach_run(const std::string& results, RunArgs base, const GlobalOptions& global) {
+  const runner::ResultFile file = runner::read_result_file(results);
+  const nlohmann::json* header = file.last_header();
+  if (!header) {
+    throw InvalidInput(fmt::format("{} is not a krdc result file: it holds no run", results),
+                       "give attach the .results.jsonl file `krdc run` wrote");
+  }
+  base.file = header->value("path", header->value("file", ""));
+  if (base.file.empty() || !fs::exists(base.file)) {
+    throw InvalidInput(fmt::format("{}: the workflow file of run {} ({}) is not there", results,
+                                   header->value("run", ""), base.file.empty() ? "not recorded" : base.file),
+                       fmt::format("run: krdc run WORKFLOW --resume {}", results));
+  }
+  // The run's own params, as it resolved them: the attached run must compute the same inputs.
+  base.params.clear();
+  for (const auto& [key, value] : header->value("params", nlohmann::json::object()).items()) {
+    base.params.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+  }
+  base.results = results;
+  base.resume = results;
+  base.resume_given = true;
+  return run_workflow(base, global);
 }
 
 }  // namespace krdc::cli

@@ -76,6 +76,9 @@ int report(const std::string& file, const std::string& run_id, const GlobalOptio
   }
   std::cout << fmt::format("status: {}\n", status);
   if (results.invalid_lines) std::cout << fmt::format("({} unreadable line(s) skipped)\n", results.invalid_lines);
+  if (results.odd_records) {
+    std::cout << fmt::format("({} record(s) of unexpected shape skipped)\n", results.odd_records);
+  }
   return 0;
 }
 
@@ -115,10 +118,13 @@ void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action)
   run->add_option("--kubeconfig", run_args->kubeconfig,
                   "Reach the local cluster through this kubeconfig (default: KUBECONFIG when no server is configured)");
   run->add_option("--context", run_args->context, "Kubeconfig context for the local cluster (default: current-context)");
+  run->add_flag("--detach", run_args->detach,
+                "Start the steps that are ready as cluster Jobs, then exit; follow later with `krdc attach`");
   run->footer(R"(Examples:
   krdc run workflows/hello.yaml
   krdc run wf.yaml -p year=2024 -j 4 --results out.jsonl
-  krdc run wf.yaml --resume          # rerun only what failed or changed
+  krdc run wf.yaml --resume          # rerun only what failed or changed; adopt what still runs
+  krdc run wf.yaml --detach          # start cluster Jobs and exit; then: krdc attach wf.results.jsonl
 
 Steps without a cluster run as local processes; outputs go to the result file, one JSON
 record per line. Ctrl-C stops running steps (SIGTERM, then SIGKILL) and records them as
@@ -126,6 +132,30 @@ cancelled; a second Ctrl-C exits at once.)");
   run->callback([&global, &action, run, run_args] {
     run_args->resume_given = run->count("--resume") > 0;
     action = [&global, run_args] { return run_workflow(*run_args, global); };
+  });
+
+  // attach
+  auto attach_file = std::make_shared<std::string>();
+  auto attach_args = std::make_shared<RunArgs>();
+  auto* att = app.add_subcommand("attach", "Follow a run started elsewhere (--detach, or a krdc that died) to its end");
+  att->add_option("results", *attach_file, "Result file of the run (.results.jsonl)")->required()->check(CLI::ExistingFile);
+  att->add_option("-j,--jobs", attach_args->jobs, "Steps to run at once (default: number of cores)")
+      ->check(CLI::Range(1, 10000));
+  att->add_option("--run-dir", attach_args->run_dir, "Where step logs and outputs go (default: ./.krdc/runs/<run id>)");
+  att->add_flag("--follow", attach_args->follow, "Stream step logs to the terminal");
+  att->add_flag("--fail-fast", attach_args->fail_fast, "Stop everything at the first failed step");
+  att->add_option("--kill-grace", attach_args->kill_grace, "Time between SIGTERM and SIGKILL on cancel (default: 5s)");
+  att->add_option("--kubeconfig", attach_args->kubeconfig, "Reach the local cluster through this kubeconfig");
+  att->add_option("--context", attach_args->context, "Kubeconfig context for the local cluster");
+  att->footer(R"(Examples:
+  krdc run wf.yaml --detach && krdc attach wf.results.jsonl
+  krdc attach wf.results.jsonl -o json
+
+Reads the workflow file and params the run recorded, adopts every attempt it left in flight
+(cluster Jobs, proxy Jobs) and follows it to its end, reuses what succeeded, and runs the rest:
+the same as `krdc run WORKFLOW --resume RESULTS`. No step runs twice.)");
+  att->callback([&global, &action, attach_file, attach_args] {
+    action = [&global, attach_file, attach_args] { return attach_run(*attach_file, *attach_args, global); };
   });
 
   // validate

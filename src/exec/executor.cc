@@ -10,6 +10,8 @@ const char* to_string(StepStatus status) {
     case StepStatus::kFailed: return "failed";
     case StepStatus::kTimedOut: return "timed_out";
     case StepStatus::kCancelled: return "cancelled";
+    case StepStatus::kLost: return "lost";
+    case StepStatus::kDetached: return "detached";
   }
   return "failed";
 }

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <set>
@@ -33,10 +35,36 @@ std::string new_run_id() {
   return fmt::format("{}-{:06x}", buf, rd() & 0xffffff);
 }
 
+namespace {
+
+// Digests of the files an app run from its directory consists of: its descriptor (when it has
+// one of its own, not the workflow) and each command word naming a regular file in `dir`.
+nlohmann::json app_content(const workflow::Step& step) {
+  nlohmann::json files = nlohmann::json::object();
+  if (!step.cluster.empty() || step.app.dir.empty()) return files;
+  std::vector<fs::path> paths;
+  if (!step.app.mark.file.empty() && step.app.mark.file != step.mark.file) paths.emplace_back(step.app.mark.file);
+  for (const auto& word : step.app.command) {
+    if (word.empty() || word[0] == '-') continue;
+    const fs::path p = fs::path(word).is_absolute() ? fs::path(word) : fs::path(step.app.dir) / word;
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec) && fs::path(word).is_relative()) paths.push_back(p);
+  }
+  for (const auto& p : paths) {
+    std::ifstream in(p, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    files[p.filename().string()] = util::sha256_digest(bytes);
+  }
+  return files;
+}
+
+}  // namespace
+
 std::string inputs_digest(const workflow::Step& step, const std::vector<std::string>& args) {
   nlohmann::json identity = {{"step", step.name},          {"image", step.app.image}, {"command", step.app.command},
                              {"dir", step.app.dir},         {"args", args},            {"env", step.env},
                              {"cluster", step.cluster},     {"pull", step.pull}};
+  if (auto files = app_content(step); !files.empty()) identity["files"] = std::move(files);
   return util::sha256_digest(identity.dump());
 }
 
@@ -77,6 +105,15 @@ class Observer : public exec::StepObserver {
 
  private:
   StatusPrinter& status_;
+};
+
+// Which attempt a request names: one this run starts, or one an earlier krdc started that this
+// run adopts (docs/architecture.md, "Reattach").
+struct AttemptTarget {
+  std::string run_id;
+  int attempt = 1;
+  bool adopt = false;
+  nlohmann::json submitted = nlohmann::json::object();
 };
 
 }  // namespace
@@ -236,7 +273,7 @@ struct Runner::Impl {
       // Nothing may escape a worker thread: whatever attempt_loop throws ends this step (and,
       // being krdc's own failure, the run), as a completion the scheduling loop records.
       try {
-        c = attempt_loop(i, *executor, params, args);
+        c = attempt_loop(i, *executor, params, args, digest);
       } catch (const std::exception& e) {
         c.step = i;
         c.executor = executor->name();
@@ -253,9 +290,70 @@ struct Runner::Impl {
     });
   }
 
-  // Runs on a worker thread: every attempt of one step, with backoff between them.
+  // Records where an attempt runs (Job name+uid, pid) the moment it exists there: what a later
+  // --resume or attach adopts. Called on the worker thread.
+  class AttemptObserver : public exec::StepObserver {
+   public:
+    AttemptObserver(Impl& impl, size_t step, const AttemptTarget& target)
+        : impl_(impl), step_(step), target_(target) {}
+    void on_submitted(const exec::StepRequest& req, const nlohmann::json& details) override {
+      submitted = details;
+      auto rec = impl_.base_record(step_, "submitted");
+      rec.update({{"attempt", target_.attempt}, {"details", details}});
+      impl_.record(std::move(rec), ResultWriter::Sync::kSoon);
+      impl_.observer.on_submitted(req, details);
+    }
+    void on_running(const exec::StepRequest& req) override { impl_.observer.on_running(req); }
+    void on_log(const exec::StepRequest& req, std::string_view chunk) override { impl_.observer.on_log(req, chunk); }
+
+    std::optional<nlohmann::json> submitted;
+
+   private:
+    Impl& impl_;
+    size_t step_;
+    const AttemptTarget& target_;
+  };
+
+  // The attempt an earlier krdc left in flight for step `i`, if it ran these same inputs.
+  std::optional<AttemptTarget> adoption_for(size_t i, const std::string& digest) {
+    if (!r.options_.resume) return std::nullopt;
+    const InFlight* f = r.options_.resume->in_flight(step(i).name);
+    if (!f) return std::nullopt;
+    if (f->inputs_digest != digest) {
+      r.status_.message(fmt::format("step {}: attempt {} of run {} may still be running with other inputs; it is not "
+                                    "adopted",
+                                    step(i).name, f->attempt, f->job_run));
+      return std::nullopt;
+    }
+    return AttemptTarget{f->job_run, f->attempt, true, f->submitted};
+  }
+
+  exec::StepRequest request_for(size_t i, const AttemptTarget& target, const nlohmann::json& params,
+                                const std::vector<std::string>& args, const fs::path& step_dir) const {
+    const auto& s = step(i);
+    exec::StepRequest req;
+    req.run_id = target.run_id;
+    req.workflow_name = r.wf_.name;
+    req.step = s;
+    req.args = args;
+    req.params = params;
+    req.attempt = target.attempt;
+    req.adopt = target.adopt;
+    req.submitted = target.submitted;
+    req.detach = r.options_.detach;
+    req.step_dir = step_dir;
+    req.log_file = step_dir / (target.adopt ? fmt::format("adopted-{}-{}.log", target.run_id, target.attempt)
+                                            : fmt::format("attempt-{}.log", target.attempt));
+    req.kill_grace_ms = r.options_.kill_grace_ms;
+    if (s.timeout_ms > 0) req.deadline = Clock::now() + std::chrono::milliseconds(s.timeout_ms);
+    return req;
+  }
+
+  // Runs on a worker thread: every attempt of one step, with backoff between them. The first
+  // may adopt an attempt an earlier krdc left running; after a watch outage the same attempt is
+  // adopted again rather than a second one started beside it.
   Completion attempt_loop(size_t i, exec::Executor& executor, const nlohmann::json& params,
-                          const std::vector<std::string>& args) {
+                          const std::vector<std::string>& args, const std::string& digest) {
     const auto& s = step(i);
     Completion c;
     c.step = i;
@@ -265,29 +363,30 @@ struct Runner::Impl {
     const fs::path step_dir = r.options_.run_dir / s.name;
     std::error_code ec;
     fs::create_directories(step_dir, ec);
-    for (int attempt = 1;; ++attempt) {
-      exec::StepRequest req;
-      req.run_id = r.options_.run_id;
-      req.workflow_name = r.wf_.name;
-      req.step = s;
-      req.args = args;
-      req.params = params;
-      req.attempt = attempt;
-      req.step_dir = step_dir;
-      req.log_file = step_dir / fmt::format("attempt-{}.log", attempt);
-      req.kill_grace_ms = r.options_.kill_grace_ms;
-      if (s.timeout_ms > 0) req.deadline = Clock::now() + std::chrono::milliseconds(s.timeout_ms);
+    std::optional<AttemptTarget> adopt = adoption_for(i, digest);
+    int started = 0;  // attempts this run started
+    for (int tries = 1;;) {
+      const AttemptTarget target = adopt ? *adopt : AttemptTarget{r.options_.run_id, started + 1, false, {}};
+      if (!adopt) ++started;
+      adopt.reset();
+      exec::StepRequest req = request_for(i, target, params, args, step_dir);
       c.log_file = req.log_file;
-      c.attempts = attempt;
+      c.attempts = tries;
 
       auto rec = base_record(i, "start");
-      rec.update({{"attempt", attempt}, {"executor", executor.name()}, {"args", args}});
+      rec.update({{"attempt", target.attempt}, {"executor", executor.name()}, {"args", args}, {"inputsDigest", digest}});
+      if (target.adopt) rec["adopted"] = {{"run", target.run_id}, {"attempt", target.attempt}};
       if (!s.cluster.empty()) rec["cluster"] = s.cluster;
       record(std::move(rec));
-      r.status_.step_started(s.name, attempt, executor.name());
+      if (target.adopt) {
+        r.status_.message(fmt::format("step {}: reattaching to attempt {} of run {}", s.name, target.attempt,
+                                      target.run_id));
+      }
+      r.status_.step_started(s.name, target.attempt, executor.name());
 
+      AttemptObserver attempt_observer(*this, i, target);
       try {
-        c.result = executor.run(req, observer, stop);
+        c.result = executor.run(req, attempt_observer, stop);
       } catch (const Error& e) {
         c.result = exec::StepResult{};
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
@@ -298,15 +397,34 @@ struct Runner::Impl {
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
         c.result.reason = e.what();
       }
+      if (c.result.status == StepStatus::kLost) {
+        // Not running, outcome unknown: start it afresh (this does not use up a retry).
+        auto lost = base_record(i, "lost");
+        lost.update({{"attempt", target.attempt}, {"reason", c.result.reason}});
+        record(std::move(lost));
+        r.status_.message(fmt::format("step {}: {}; starting it again", s.name, c.result.reason));
+        if (stop.cancelled()) {
+          c.result.status = StepStatus::kCancelled;
+          break;
+        }
+        continue;
+      }
+      // Cut off from the cluster after the attempt existed there: it may still be running. The
+      // next try follows that same attempt (or, if it is gone, starts afresh): never two.
+      if (c.result.error == exec::ErrorKind::kUnreachable && attempt_observer.submitted) {
+        adopt = AttemptTarget{target.run_id, target.attempt, true, *attempt_observer.submitted};
+      }
       const bool retryable = c.result.status == StepStatus::kFailed || c.result.status == StepStatus::kTimedOut;
-      if (!retryable || attempt > s.retries || stop.cancelled()) break;
+      if (!retryable || tries > s.retries || stop.cancelled()) break;
+      ++tries;
 
-      const long long delay = std::min(r.options_.max_backoff_ms, s.retry_backoff_ms << std::min(attempt - 1, 20));
+      const long long delay = std::min(r.options_.max_backoff_ms, s.retry_backoff_ms << std::min(tries - 2, 20));
       auto retry = base_record(i, "retry");
-      retry.update({{"attempt", attempt}, {"status", exec::to_string(c.result.status)}, {"exitCode", c.result.exit_code},
-                    {"reason", c.result.reason}, {"delayMs", delay}, {"logTail", exec::read_tail(req.log_file, 2048)}});
+      retry.update({{"attempt", target.attempt}, {"status", exec::to_string(c.result.status)},
+                    {"exitCode", c.result.exit_code}, {"reason", c.result.reason}, {"delayMs", delay},
+                    {"logTail", exec::read_tail(req.log_file, 2048)}});
       record(std::move(retry));
-      r.status_.step_retrying(s.name, attempt + 1, c.result.reason, delay);
+      r.status_.step_retrying(s.name, adopt ? target.attempt : started + 1, c.result.reason, delay);
       if (!stop.sleep_for(delay)) {
         c.result.status = StepStatus::kCancelled;
         c.result.reason = "cancelled while waiting to retry";
@@ -321,6 +439,16 @@ struct Runner::Impl {
     const size_t i = c.step;
     running.erase(i);
     const auto& s = step(i);
+    if (c.result.status == StepStatus::kDetached) {
+      // Left running where it runs; its dependents wait for `krdc attach`. No end record: the
+      // attempt is still in flight for the reader.
+      auto rec = base_record(i, "detached");
+      rec.update({{"reason", c.result.reason}, {"details", c.result.details}});
+      record(std::move(rec), ResultWriter::Sync::kSoon);
+      r.status_.step_finished(s.name, "detached", c.seconds, c.result.reason);
+      ++summary.detached;
+      return;
+    }
     const bool ok = c.result.status == StepStatus::kSucceeded;
     auto rec = base_record(i, "end");
     rec.update({{"status", exec::to_string(c.result.status)},
@@ -364,6 +492,7 @@ struct Runner::Impl {
     const auto t0 = Clock::now();
     nlohmann::json header = {{"type", "run"},           {"event", "start"},          {"run", r.options_.run_id},
                              {"workflow", r.wf_.name},  {"file", r.wf_.file},        {"digest", r.wf_.digest},
+                             {"path", fs::absolute(r.wf_.file).string()},
                              {"params", r.wf_.params},  {"steps", r.wf_.steps.size()}, {"jobs", r.options_.jobs}};
     header.update(r.options_.header);
     record(std::move(header), ResultWriter::Sync::kSoon);
@@ -392,7 +521,9 @@ struct Runner::Impl {
           for (size_t n : plan.take_ready()) queue.push_back(n);  // resumed/failed-early steps free their dependents
         }
       }
-      if (running.empty() && queue.empty() && plan.done()) break;
+      // Nothing running and nothing ready: the plan is done, or (--detach) what is left waits
+      // on steps left running.
+      if (running.empty() && queue.empty()) break;
       std::unique_lock lock(mu);
       if (done.empty()) cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !done.empty(); });
       std::deque<Completion> finished;
@@ -401,6 +532,7 @@ struct Runner::Impl {
       for (auto& c : finished) complete(std::move(c));
     }
     summary.status = cancelled_externally ? "cancelled" : (summary.failed || summary.cancelled ? "failed" : "succeeded");
+    if (summary.status == "succeeded" && summary.detached) summary.status = "detached";
     if (stopped_by_error) summary.status = "failed";
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     record({{"type", "run"},
@@ -411,7 +543,8 @@ struct Runner::Impl {
                        {"succeeded", summary.succeeded},
                        {"failed", summary.failed},
                        {"skipped", summary.skipped},
-                       {"cancelled", summary.cancelled}},
+                       {"cancelled", summary.cancelled},
+                       {"detached", summary.detached}},
                       ResultWriter::Sync::kNow);
     r.status_.run_finished(summary.status, seconds);
     if (const std::string error = run_error_text(); !error.empty()) {

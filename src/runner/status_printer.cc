@@ -123,6 +123,11 @@ void StatusPrinter::step_finished(const std::string& step, const std::string& st
     ++counts_.skipped;
     color = kDim;
     mark = "-";
+  } else if (status == "detached") {
+    // --detach: left running on its cluster for `krdc attach`; not over, not failed.
+    ++counts_.detached;
+    color = kDim;
+    mark = "↗";
   } else if (status == "cancelled") {
     // Stopped on request, not a failure of the step: counted apart (the run footer does too).
     ++counts_.cancelled;
@@ -151,7 +156,9 @@ void StatusPrinter::run_finished(const std::string& status, double seconds) {
   std::lock_guard lock(mu_);
   running_.clear();
   line(fmt::format("run {}: {} succeeded, {} failed, {}{} skipped of {} steps in {}", status, counts_.succeeded,
-                   counts_.failed, counts_.cancelled ? fmt::format("{} cancelled, ", counts_.cancelled) : "",
+                   counts_.failed,
+                   fmt::format("{}{}", counts_.cancelled ? fmt::format("{} cancelled, ", counts_.cancelled) : "",
+                               counts_.detached ? fmt::format("{} detached, ", counts_.detached) : ""),
                    counts_.skipped, counts_.total, format_elapsed(seconds)),
        status == "succeeded" ? kGreen : kRed);
   if (live_) std::fputs("\r\033[K", out_);

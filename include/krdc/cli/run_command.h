@@ -23,9 +23,15 @@ struct RunArgs {
   std::string kill_grace = "5s";
   std::string kubeconfig;  // --kubeconfig: reach the local cluster through this kubeconfig
   std::string context;     // --context: that kubeconfig context (default: current-context)
+  bool detach = false;     // --detach: start what is ready on the clusters, then exit
 };
 
 int run_workflow(const RunArgs& args, const GlobalOptions& global);
+
+// `krdc attach RESULTS`: the run recorded last in RESULTS, resumed from its own workflow file
+// and params: adopts what it left running and runs the rest (docs/architecture.md, "Reattach").
+// `base` carries the run options that are not the run's own (-j, --follow, kubeconfig).
+int attach_run(const std::string& results, RunArgs base, const GlobalOptions& global);
 
 // "-p KEY=VALUE" items → map; throws InvalidInput on a malformed item.
 std::map<std::string, std::string> parse_param_overrides(const std::vector<std::string>& items);

@@ -31,9 +31,19 @@ struct StepRequest {
   std::filesystem::path log_file;    // combined stdout+stderr of this attempt goes here
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   long long kill_grace_ms = 5000;    // SIGTERM → SIGKILL grace when cancelling
+  // Reattach (docs/architecture.md, "Reattach"): instead of starting the attempt, find the one
+  // that (run_id, attempt) names, started by an earlier krdc, and follow it to its end. Nothing
+  // is created: if it is gone the result is kLost and the runner starts a fresh attempt.
+  // `submitted` holds what its `submitted` record said (Job uid, pid), possibly empty.
+  bool adopt = false;
+  nlohmann::json submitted = nlohmann::json::object();
+  // --detach: return kDetached once the attempt exists where it runs, leaving it running.
+  bool detach = false;
 };
 
-enum class StepStatus { kSucceeded, kFailed, kTimedOut, kCancelled };
+// kLost: an adopted attempt is gone and its outcome unknown (never run twice: it is not
+// running). kDetached: --detach left the attempt running.
+enum class StepStatus { kSucceeded, kFailed, kTimedOut, kCancelled, kLost, kDetached };
 
 // Why a failed step could not be run at all, when the cause was not the step's own doing: the
 // run's exit status says so when no step failed on its own (4: a cluster was unreachable; 3: a

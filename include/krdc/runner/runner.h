@@ -21,7 +21,10 @@ struct RunOptions {
   bool fail_fast = false;
   std::string run_id;
   std::filesystem::path run_dir;         // per-step logs and outputs go under it
-  const ResumeIndex* resume = nullptr;   // steps found here with equal inputs are not run again
+  // --resume / attach: steps found here with equal inputs are not run again, and attempts left
+  // in flight are adopted (docs/architecture.md, "Reattach").
+  const ResumeIndex* resume = nullptr;
+  bool detach = false;                   // --detach: start what is ready, leave it running, return
   long long kill_grace_ms = 5000;
   long long max_backoff_ms = 60'000;
   nlohmann::json header = nlohmann::json::object();  // extra fields for the run header (user, version...)
@@ -34,6 +37,7 @@ using ExecutorFor = std::function<exec::Executor&(const workflow::Step&)>;
 struct RunSummary {
   std::string status;  // "succeeded", "failed", "cancelled"
   size_t succeeded = 0, failed = 0, skipped = 0, cancelled = 0;
+  size_t detached = 0;  // --detach: left running for `krdc attach`
   // Failed steps that could not be run at all because a cluster was unreachable: when they
   // are all of the failures, the run exits 4 rather than 1 (README, "Exit status").
   size_t unreachable = 0;
@@ -45,7 +49,10 @@ struct RunSummary {
 // A new run id: UTC time plus randomness, e.g. 20261125-073105-5f3a9c. Sorts by time.
 std::string new_run_id();
 
-// A step's identity for --resume: digest of what it would run (app, argv, env, cluster).
+// A step's identity for --resume: digest of what it would run (app, argv, env, cluster) and,
+// for a step run from the app's directory (no cluster), of the app's content: its descriptor
+// and the files its command names there (`python3 main.py` → main.py). A cluster step's image
+// reference stands for its content.
 std::string inputs_digest(const workflow::Step& step, const std::vector<std::string>& args);
 
 class Runner {

@@ -14,7 +14,7 @@
 namespace krdc::runner {
 
 struct StatusCounts {
-  size_t total = 0, succeeded = 0, failed = 0, skipped = 0, cancelled = 0;
+  size_t total = 0, succeeded = 0, failed = 0, skipped = 0, cancelled = 0, detached = 0;
 };
 
 class StatusPrinter {

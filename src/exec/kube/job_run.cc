@@ -62,9 +62,46 @@ JobRun::~JobRun() {
   ctx_.watch.unsubscribe(name_);
 }
 
+bool JobRun::ours(const json& job) const {
+  const auto ann = job["metadata"].value("annotations", json::object());
+  // Same role too: a remote Job shares its proxy Job's name and annotations, and a remote
+  // cluster misconfigured as the local one must not make a proxy adopt itself.
+  const auto role = [](const json& object) {
+    return object["metadata"].value("labels", json::object()).value("krdc/role", "");
+  };
+  return ann.value("krdc/run-id", "") == req_.run_id && ann.value("krdc/attempt", "") == std::to_string(req_.attempt) &&
+         role(job) == role(manifest_);
+}
+
+void JobRun::submitted(const json& job, bool adopted) {
+  const auto& cluster = ctx_.api.cluster();
+  uid_ = job["metadata"].value("uid", "");
+  ctx_.track(name_, true);
+  result_.details = {{"job", name_}, {"uid", uid_}, {"namespace", cluster.ns}, {"cluster", cluster.name}};
+  if (adopted) result_.details["adopted"] = true;
+  observer_.on_submitted(req_, result_.details);
+}
+
+bool JobRun::adopt() {
+  // Reattach (docs/architecture.md, "Reattach"): the Job an earlier krdc created for this very
+  // (run, attempt), if it is still there and still the one recorded: never one made since
+  // under the same name by someone else.
+  json job;
+  try {
+    job = ctx_.api.get(job_path_);
+  } catch (const krdc::kube::ApiError& e) {
+    if (e.status() == 404) return false;
+    throw;
+  }
+  const std::string recorded_uid = req_.submitted.value("uid", "");
+  if (!ours(job) || (!recorded_uid.empty() && job["metadata"].value("uid", "") != recorded_uid)) return false;
+  submitted(job, true);
+  return true;
+}
+
 void JobRun::create() {
   // The log exists even if the Pod never runs (O_CLOEXEC: apps may be spawned meanwhile).
-  if (const int fd = ::open(req_.log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); fd >= 0) ::close(fd);
+  if (const int fd = ::open(req_.log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   const auto& cluster = ctx_.api.cluster();
   json created;
   try {
@@ -75,21 +112,9 @@ void JobRun::create() {
     // Our fixed name exists: a retried POST whose first try did reach the server. Adopt it if
     // it is ours (same run and attempt), never someone else's.
     created = ctx_.api.get(job_path_);
-    const auto ann = created["metadata"].value("annotations", json::object());
-    // Same role too: a remote Job shares its proxy Job's name and annotations, and a remote
-    // cluster misconfigured as the local one must not make a proxy adopt itself.
-    const auto role = [](const json& object) {
-      return object["metadata"].value("labels", json::object()).value("krdc/role", "");
-    };
-    if (ann.value("krdc/run-id", "") != req_.run_id || ann.value("krdc/attempt", "") != std::to_string(req_.attempt) ||
-        role(created) != role(manifest_)) {
-      throw;
-    }
+    if (!ours(created)) throw;
   }
-  uid_ = created["metadata"].value("uid", "");
-  ctx_.track(name_, true);
-  result_.details = {{"job", name_}, {"uid", uid_}, {"namespace", cluster.ns}, {"cluster", cluster.name}};
-  observer_.on_submitted(req_, result_.details);
+  submitted(created, false);
 }
 
 std::string JobRun::stop() {
@@ -155,7 +180,20 @@ bool JobRun::list_pods() {
 }
 
 StepResult JobRun::run() {
-  create();
+  if (!req_.adopt) {
+    create();
+  } else if (!adopt()) {
+    result_.status = StepStatus::kLost;
+    result_.reason = fmt::format("Job {} of the interrupted run is gone from namespace {}: its outcome is unknown",
+                                 name_, ctx_.api.cluster().ns);
+    return result_;
+  }
+  if (req_.detach) {
+    ctx_.track(name_, false);  // left running on purpose: not for a second Ctrl-C to list
+    result_.status = StepStatus::kDetached;
+    result_.reason = fmt::format("Job {} left running in namespace {}", name_, ctx_.api.cluster().ns);
+    return result_;
+  }
   WaitMemory memory;
   const auto& cluster = ctx_.api.cluster();
   for (;;) {

@@ -1,6 +1,7 @@
 #include "krdc/exec/process/process_executor.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,7 @@
 #include "krdc/exec/outputs.h"
 #include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
+#include "krdc/util/process_sweep.h"
 
 namespace krdc::exec {
 
@@ -28,16 +30,46 @@ std::string read_file(const std::filesystem::path& path) {
   return s.str();
 }
 
+// The environment marks of one attempt's processes (inherited by the app's own children).
+std::vector<std::string> attempt_marks(const StepRequest& req) {
+  return {"KRDC_RUN_ID=" + req.run_id, "KRDC_STEP=" + req.step.name, "KRDC_ATTEMPT=" + std::to_string(req.attempt)};
+}
+
+// posix_spawn cannot ask for a parent-death signal; setpriv (util-linux, on every Debian and
+// most Linux systems) sets it and execs the app in the same process, so the app dies with krdc
+// even on SIGKILL. Without setpriv the sweep on resume is the only guard.
+const char* parent_death_wrapper() {
+  static const bool present = ::access("/usr/bin/setpriv", X_OK) == 0;
+  return present ? "/usr/bin/setpriv" : nullptr;
+}
+
 }  // namespace
 
+StepResult ProcessExecutor::adopt(const StepRequest& req) {
+  // A process cannot outlive the krdc that started it (parent-death signal) and cannot be
+  // followed by another: an attempt in flight when krdc died is over. What it left in its
+  // process group (an app's own children) is stopped before the step starts again, so the step
+  // never runs twice at once (docs/architecture.md, "Reattach").
+  StepResult result;
+  result.status = StepStatus::kLost;
+  const int pgid = req.submitted.value("pgid", req.submitted.value("pid", 0));
+  const size_t killed = pgid > 1 ? util::kill_marked_group(pgid, attempt_marks(req), std::chrono::seconds(10)) : 0;
+  result.reason = killed ? fmt::format("its process group {} outlived the interrupted krdc: {} processes stopped", pgid,
+                                       killed)
+                         : "its process ended with the interrupted krdc";
+  return result;
+}
+
 StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, const CancelToken& cancel) {
+  if (req.adopt) return adopt(req);
   const auto& app = req.step.app;
   const auto outputs_file = req.step_dir / fmt::format("outputs-{}.json", req.attempt);
   std::error_code ec;
   std::filesystem::remove(outputs_file, ec);
 
   util::SpawnSpec spec;
-  spec.argv = app.command;
+  if (const char* wrapper = parent_death_wrapper()) spec.argv = {wrapper, "--pdeathsig", "KILL", "--"};
+  spec.argv.insert(spec.argv.end(), app.command.begin(), app.command.end());
   spec.argv.insert(spec.argv.end(), req.args.begin(), req.args.end());
   std::map<std::string, std::string> extra = req.step.env;
   extra["KRDC_OUTPUTS"] = outputs_file.string();
@@ -54,7 +86,9 @@ StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, 
     std::lock_guard lock(mu_);
     live_groups_.insert(child.pid());
   }
-  result.details = {{"pid", child.pid()}, {"argv", spec.argv}, {"cwd", spec.cwd}};
+  std::vector<std::string> argv = app.command;
+  argv.insert(argv.end(), req.args.begin(), req.args.end());
+  result.details = {{"pid", child.pid()}, {"pgid", child.pid()}, {"argv", argv}, {"cwd", spec.cwd}};
   observer.on_submitted(req, result.details);
   observer.on_running(req);
 

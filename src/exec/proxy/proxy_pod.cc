@@ -162,7 +162,9 @@ int exit_status(const StepResult& r) {
     case StepStatus::kSucceeded: return 0;
     case StepStatus::kTimedOut: return 124;
     case StepStatus::kCancelled: return 130;
-    case StepStatus::kFailed: break;
+    case StepStatus::kFailed:
+    case StepStatus::kLost:
+    case StepStatus::kDetached: break;
   }
   if (r.error != ErrorKind::kNone) return static_cast<int>(exit_code(r.error));
   return r.exit_code > 0 && r.exit_code < 256 ? r.exit_code : 1;

@@ -42,6 +42,9 @@ class JobRun {
 
  private:
   void create();
+  bool adopt();  // false: the recorded Job is gone (or is not ours any more)
+  bool ours(const nlohmann::json& job) const;  // this run's and attempt's, in this role
+  void submitted(const nlohmann::json& job, bool adopted);
   std::string stop();  // deletes the Job and its Pods; waits (bounded); returns what may be left
   void follow_logs(const StepState& s, const std::optional<PodView>& pod);
   void finish_logs(long long ms);

@@ -1,7 +1,8 @@
 #pragma once
 // The embedded default: a step with no cluster runs as a host process in its app directory.
 // argv = app.command + rendered params (never a shell); stdout+stderr go straight to the
-// attempt's log file; the app writes its outputs as one JSON object to $KRDC_OUTPUTS.
+// attempt's log file; the app writes its outputs as one JSON object to $KRDC_OUTPUTS. The app
+// dies with krdc (parent-death signal); on resume, what it left is swept, never adopted.
 #include <mutex>
 #include <set>
 
@@ -17,6 +18,8 @@ class ProcessExecutor : public Executor {
   nlohmann::json describe(const StepRequest& request) const override;
 
  private:
+  StepResult adopt(const StepRequest& request);
+
   std::mutex mu_;
   std::set<int> live_groups_;  // process groups of running steps (for emergency_stop)
 };
