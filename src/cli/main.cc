@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -36,6 +37,9 @@ Exit status: 0 ok, 1 a step failed, 2 invalid input, 3 authentication/authorisat
 int main(int argc, char** argv) {
   // Before any thread exists, so every thread inherits the mask (see util/signals.h).
   krdc::util::block_termination_signals();
+  // A file size limit (ulimit -f) must surface as EFBIG from write(), which stops a run cleanly
+  // (exit 5, running steps cleaned up), not kill krdc mid-record. Children get the default back.
+  std::signal(SIGXFSZ, SIG_IGN);
   // One watcher for the whole process: Ctrl-C cancels whatever any command is waiting on
   // (docs/architecture.md, "Signals"). Declared after `interrupts`, so it stops first.
   krdc::util::Interrupts interrupts;

@@ -191,7 +191,12 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     for (auto* e : executors.all()) {
       for (auto& what : e->emergency_stop()) left.push_back(what);
     }
-    std::fprintf(stderr, "\nkrdc: exiting at once; the result file ends without a run footer\n");
+    if (run.footer_written()) {
+      std::fprintf(stderr, "\nkrdc: exiting at once; the run footer is written\n");
+    } else {
+      std::fprintf(stderr, "\nkrdc: exiting at once; the result file ends without a run footer: `krdc attach %s` "
+                   "adopts what is left and finishes the run\n", results_path.c_str());
+    }
     for (const auto& what : left) std::fprintf(stderr, "  may be left running: %s\n", what.c_str());
     std::fflush(stderr);
     _exit(static_cast<int>(ExitCode::kInterrupted));

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "krdc/cli/commands.h"
 #include "krdc/cli/run_command.h"
@@ -65,16 +66,20 @@ int report(const std::string& file, const std::string& run_id, const GlobalOptio
   std::cout << fmt::format("run {}\n", run);
   std::cout << fmt::format("{:<24} {:<10} {:>8} {:>9} {:>5}  {}\n", "STEP", "STATUS", "ATTEMPTS", "DURATION", "EXIT",
                            "OUTPUTS");
+  std::map<std::string, size_t> by_status;  // cancelled is its own count, never "failed"
   for (const auto& r : records) {
     if (r.value("type", "") == "run" && r.value("event", "") == "end") status = r.value("status", "");
     if (r.value("type", "") != "step" || r.value("event", "") != "end") continue;
+    ++by_status[r.value("status", "")];
     const double secs = r.value("durationSec", 0.0);
     std::cout << fmt::format("{:<24} {:<10} {:>8} {:>8.1f}s {:>5}  {}\n", r.value("step", ""), r.value("status", ""),
                              r.value("attempts", 0), secs,
                              r.contains("exitCode") ? std::to_string(r.value("exitCode", -1)) : "-",
                              format_outputs(r.value("outputs", nlohmann::json::object())));
   }
-  std::cout << fmt::format("status: {}\n", status);
+  std::string counts;
+  for (const auto& [what, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, what);
+  std::cout << fmt::format("status: {}{}\n", status, counts.empty() ? "" : " (" + counts + ")");
   if (results.invalid_lines) std::cout << fmt::format("({} unreadable line(s) skipped)\n", results.invalid_lines);
   if (results.odd_records) {
     std::cout << fmt::format("({} record(s) of unexpected shape skipped)\n", results.odd_records);

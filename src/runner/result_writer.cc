@@ -102,7 +102,18 @@ void ResultWriter::append(nlohmann::json record, Sync sync) {
   std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
   std::unique_lock lock(mu_);
-  write_all(fd_, line, path_);
+  // A write that fails half way (disk full, a file size limit) must not leave half a record
+  // for every later reader to trip over: cut the file back to where the record began. Only
+  // this writer appends (the file is locked), so the end before the write is the record's start.
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
+  try {
+    write_all(fd_, line, path_);
+  } catch (...) {
+    if (before >= 0 && ::ftruncate(fd_, before) != 0) {
+      // Nothing more to do: the reader fences a torn line off.
+    }
+    throw;
+  }
   if (sync == Sync::kNow) {
     lock.unlock();
     fdatasync(fd_);

@@ -546,6 +546,7 @@ struct Runner::Impl {
                        {"cancelled", summary.cancelled},
                        {"detached", summary.detached}},
                       ResultWriter::Sync::kNow);
+    r.footer_written_ = true;
     r.status_.run_finished(summary.status, seconds);
     if (const std::string error = run_error_text(); !error.empty()) {
       throw RunStopped(fmt::format("the run was stopped: {}", error),

@@ -91,6 +91,7 @@ ChildProcess::ChildProcess(const SpawnSpec& spec) {
   sigaddset(&defaults, SIGTERM);
   sigaddset(&defaults, SIGPIPE);
   sigaddset(&defaults, SIGUSR1);
+  sigaddset(&defaults, SIGXFSZ);  // krdc ignores it (cli/main.cc); apps get the usual default
   posix_spawnattr_setsigmask(&attr.attr, &empty);
   posix_spawnattr_setsigdefault(&attr.attr, &defaults);
   posix_spawnattr_setpgroup(&attr.attr, 0);

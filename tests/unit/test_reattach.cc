@@ -119,3 +119,42 @@ TEST_CASE("--detach refuses process steps, which cannot outlive krdc") {
   CHECK(log.find("--detach: step \"local\" runs as a local process") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir / "wf.results.jsonl"));
 }
+
+namespace {
+// Processes whose environment holds `mark` (e.g. "KRDC_RUN_ID=<run>"): a run's step processes.
+size_t processes_marked(const std::string& mark) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::ifstream in(entry.path() / "environ", std::ios::binary);
+    for (std::string var; std::getline(in, var, '\0');) n += var == mark;
+  }
+  return n;
+}
+}  // namespace
+
+TEST_CASE("the disk fills up mid-run (a 12 KiB file size limit): exit 5, only whole records, nothing left running") {
+  krdc::test::TempDir dir;
+  std::string steps;
+  for (int i = 0; i < 200; ++i) {
+    steps += "    - {name: s" + std::to_string(i) + ", app: {command: [sh, -c, 'sleep 0.05; echo {} > $KRDC_OUTPUTS']}}\n";
+  }
+  dir.write("wf.yaml", "apiVersion: krdc/v1\nkind: Workflow\nmetadata: {name: wf}\nspec:\n  steps:\n" + steps);
+  for (int round = 0; round < 3; ++round) {
+    const std::string results = "r" + std::to_string(round) + ".jsonl";
+    auto spec = krdc_spec(dir, {"run", "wf.yaml", "-j", "16", "--results", results, "--run-dir", "runs"}, "run.log");
+    spec.argv.insert(spec.argv.begin(), {"prlimit", "--fsize=12288", "--"});
+    krdc::util::ChildProcess run(spec);
+    REQUIRE(run.wait(60'000));
+    const std::string log = krdc::test::read_file(dir / "run.log");
+    INFO(log);
+    CHECK(run.exit_code() == 5);
+    CHECK(log.find("cannot write result file") != std::string::npos);
+    const auto file = krdc::runner::read_result_file(dir / results);
+    CHECK(file.invalid_lines == 0);
+    CHECK(file.odd_records == 0);
+    REQUIRE(file.last_header());
+    const std::string mark = "KRDC_RUN_ID=" + (*file.last_header())["run"].get<std::string>();
+    CHECK(processes_marked(mark) == 0);
+  }
+}

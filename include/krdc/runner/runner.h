@@ -3,6 +3,7 @@
 // resolves ${{ }} just before a step starts, retries with backoff, enforces timeouts through
 // the request deadline, stops on cancel, and turns every event into a result record.
 // Nothing else writes the result file.
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -60,9 +61,13 @@ class Runner {
   Runner(const workflow::Workflow& wf, RunOptions options, ExecutorFor executor_for, ResultWriter& results,
          StatusPrinter& status, const exec::CancelToken& cancel);
   RunSummary run();
+  // True once the run footer is written (thread-safe): a second Ctrl-C after that has nothing
+  // to lose in the result file.
+  bool footer_written() const { return footer_written_.load(); }
 
  private:
   struct Impl;
+  std::atomic<bool> footer_written_{false};
   const workflow::Workflow& wf_;
   RunOptions options_;
   ExecutorFor executor_for_;
