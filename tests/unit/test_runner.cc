@@ -211,3 +211,28 @@ TEST_CASE("a result file that cannot be written stops the run: nothing starts, R
   }
   CHECK_FALSE(std::filesystem::exists(marker));
 }
+
+TEST_CASE("a run of 300 steps leaves no file descriptor and no process behind") {
+  auto open_fds = [] {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+  };
+  std::string steps;
+  for (int i = 0; i < 300; ++i) {
+    steps += sh_step("s" + std::to_string(i), i % 7 ? "echo '{}' > $KRDC_OUTPUTS" : "echo no; exit 2");
+  }
+  Harness h;
+  h.jobs = 16;
+  h.run(workflow_yaml(sh_step("warm-up", "echo '{}' > $KRDC_OUTPUTS")));  // one-time lazily opened fds
+  const size_t before = open_fds();
+  const auto out = h.run(workflow_yaml(steps));
+  CHECK(out.summary.succeeded == 257);
+  CHECK(out.summary.failed == 43);
+  CHECK(open_fds() == before);
+  std::string children;  // every thread's live children (zombies included): none
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    children += krdc::test::read_file((task.path() / "children").string());
+  }
+  CHECK(children.empty());
+}
