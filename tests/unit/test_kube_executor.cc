@@ -76,6 +76,7 @@ struct FakeCluster {
   std::string job;
   std::vector<std::string> pod_events;
   int create_status = 201;
+  bool job_exists = true;  // false: a GET of the Job is 404
   std::mutex mu;
   std::vector<FakeRequest> seen;
   std::atomic<int> pod_watches{0};
@@ -99,6 +100,7 @@ struct FakeCluster {
       return reply;
     }
     if (r.method == "GET" && r.target.find("/jobs/" + job) != std::string::npos) {
+      if (!job_exists) return FakeReply::json(404, R"({"kind":"Status","reason":"NotFound","code":404})");
       return FakeReply::json(200, json{{"kind", "Job"},
                                        {"metadata",
                                         {{"name", job},
@@ -281,4 +283,63 @@ TEST_CASE("kube executor: describe() renders the manifest without contacting the
   CHECK(m["kind"] == "Job");
   CHECK(m["metadata"]["namespace"] == "alice");
   CHECK(m["metadata"]["name"] == f.job());
+}
+
+TEST_CASE("kube executor: adopting an attempt follows the recorded Job, never creates one (docs: Reattach)") {
+  Fixture f;
+  f.req.adopt = true;
+  f.req.submitted = {{"uid", "job-uid"}};
+  FakeCluster cluster;
+  cluster.job = f.job();
+  cluster.pod_events = {ev("ADDED", pod_json(cluster.job, "2", terminated_status(0, R"({"message":"done"})")))};
+  FakeHttpServer server([&](const FakeRequest& r) { return cluster.handle(r); });
+  auto ex = executor(server);
+  NullObserver obs;
+  CancelToken cancel;
+  const StepResult r = ex->run(f.req, obs, cancel);
+  CHECK(r.status == StepStatus::kSucceeded);
+  CHECK(r.outputs == json{{"message", "done"}});
+  CHECK(r.details["adopted"] == true);
+  CHECK(obs.submitted["uid"] == "job-uid");
+  CHECK(cluster.count("POST", "/jobs") == 0);
+  CHECK(cluster.count("GET", "/jobs/" + cluster.job) == 1);
+}
+
+TEST_CASE("kube executor: an adopted attempt whose Job is gone, or is another Job now, is lost: nothing created or deleted") {
+  Fixture f;
+  f.req.adopt = true;
+  FakeCluster cluster;
+  cluster.job = f.job();
+  SUBCASE("gone") {
+    cluster.job_exists = false;
+    f.req.submitted = {{"uid", "job-uid"}};
+  }
+  SUBCASE("a Job of the same name with another uid") { f.req.submitted = {{"uid", "recorded-uid"}}; }
+  SUBCASE("another run's Job under the name") { f.req.run_id = "run-2"; cluster.job = f.job(); }
+  FakeHttpServer server([&](const FakeRequest& r) { return cluster.handle(r); });
+  auto ex = executor(server);
+  NullObserver obs;
+  CancelToken cancel;
+  const StepResult r = ex->run(f.req, obs, cancel);
+  CHECK(r.status == StepStatus::kLost);
+  CHECK(r.reason.find("is gone") != std::string::npos);
+  CHECK(obs.submitted.empty());
+  CHECK(cluster.count("POST", "/jobs") == 0);
+  CHECK(cluster.count("DELETE", "/jobs") == 0);
+}
+
+TEST_CASE("kube executor: --detach returns once the Job exists, leaving it running") {
+  Fixture f;
+  f.req.detach = true;
+  FakeCluster cluster;
+  cluster.job = f.job();
+  FakeHttpServer server([&](const FakeRequest& r) { return cluster.handle(r); });
+  auto ex = executor(server);
+  NullObserver obs;
+  CancelToken cancel;
+  const StepResult r = ex->run(f.req, obs, cancel);
+  CHECK(r.status == StepStatus::kDetached);
+  CHECK(cluster.count("POST", "/jobs") == 1);
+  CHECK(cluster.count("DELETE", "/jobs") == 0);
+  CHECK(ex->emergency_stop().empty());  // left on purpose: not "may be left running"
 }

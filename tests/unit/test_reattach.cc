@@ -158,3 +158,28 @@ TEST_CASE("the disk fills up mid-run (a 12 KiB file size limit): exit 5, only wh
     CHECK(processes_marked(mark) == 0);
   }
 }
+
+TEST_CASE("a torn result file is resumed: the torn line fenced off, successes reused, new records whole") {
+  krdc::test::TempDir dir;
+  dir.write("wf.yaml",
+            "apiVersion: krdc/v1\nkind: Workflow\nmetadata: {name: wf}\nspec:\n  steps:\n"
+            "    - {name: a, app: {command: [sh, -c, 'echo a >> ran; echo {} > $KRDC_OUTPUTS']}}\n"
+            "    - {name: b, needs: [a], app: {command: [sh, -c, 'echo b >> ran; echo {} > $KRDC_OUTPUTS']}}\n");
+  krdc::util::ChildProcess first(krdc_spec(dir, {"run", "wf.yaml"}, "first.log"));
+  REQUIRE(first.wait(20'000));
+  REQUIRE(first.exit_code() == 0);
+  {
+    std::ofstream torn(dir / "wf.results.jsonl", std::ios::app | std::ios::binary);
+    torn << R"({"type":"step","event":"start","run":"x","st)";  // a power cut mid-record
+  }
+  krdc::util::ChildProcess second(krdc_spec(dir, {"run", "wf.yaml", "--resume"}, "second.log"));
+  REQUIRE(second.wait(20'000));
+  INFO(krdc::test::read_file(dir / "second.log"));
+  CHECK(second.exit_code() == 0);
+  CHECK(lines_of(dir / "ran") == std::vector<std::string>{"a", "b"});  // nothing ran again
+  const auto file = krdc::runner::read_result_file(dir / "wf.results.jsonl");
+  CHECK(file.invalid_lines == 1);
+  size_t resumed = 0;
+  for (const auto& r : file.records) resumed += r.value("resumed", false);
+  CHECK(resumed == 2);
+}

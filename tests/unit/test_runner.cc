@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "krdc/util/errors.h"
 #include "support/run_harness.h"
 
 using krdc::test::Harness;
@@ -235,4 +236,45 @@ TEST_CASE("a run of 300 steps leaves no file descriptor and no process behind") 
     children += krdc::test::read_file((task.path() / "children").string());
   }
   CHECK(children.empty());
+}
+
+namespace {
+// A cluster that goes out of sight once: the first attempt exists (submitted) and then the
+// watch is lost; afterwards the executor answers from what it is asked to do.
+class OutOfSightOnce : public krdc::exec::Executor {
+ public:
+  std::string name() const override { return "fake"; }
+  nlohmann::json describe(const krdc::exec::StepRequest&) const override { return {}; }
+  krdc::exec::StepResult run(const krdc::exec::StepRequest& req, krdc::exec::StepObserver& observer,
+                             const krdc::exec::CancelToken&) override {
+    requests.push_back(req);
+    if (requests.size() == 1) {
+      observer.on_submitted(req, {{"job", "j"}, {"uid", "u1"}});
+      throw krdc::UnreachableError("watch lost", "the Job may still exist");
+    }
+    krdc::exec::StepResult r;
+    r.status = krdc::exec::StepStatus::kSucceeded;
+    r.outputs = {{"adopted", req.adopt}};
+    return r;
+  }
+  std::vector<krdc::exec::StepRequest> requests;
+};
+}  // namespace
+
+TEST_CASE("after losing sight of an attempt that existed, the retry follows that attempt, never a second one") {
+  OutOfSightOnce cluster;
+  Harness h;
+  h.executor = &cluster;
+  const auto out = h.run(workflow_yaml(sh_step("far", "true", "      retries: 1\n      retryBackoff: 10ms\n")));
+  CHECK(out.summary.status == "succeeded");
+  REQUIRE(cluster.requests.size() == 2);
+  const auto& first = cluster.requests[0];
+  const auto& second = cluster.requests[1];
+  CHECK_FALSE(first.adopt);
+  CHECK(second.adopt);
+  CHECK(second.run_id == first.run_id);
+  CHECK(second.attempt == first.attempt);
+  CHECK(second.submitted["uid"] == "u1");
+  CHECK(out.end_of("far")["outputs"]["adopted"] == true);
+  CHECK(out.count("submitted", "far") == 1);
 }

@@ -41,6 +41,7 @@ struct Harness {
   long long kill_grace_ms = 2000;
   const runner::ResumeIndex* resume = nullptr;
   exec::CancelToken* cancel = nullptr;  // optional external token
+  exec::Executor* executor = nullptr;    // optional: instead of the process executor
 
   std::string results_path;  // default: results.jsonl in the temp dir
 
@@ -64,7 +65,8 @@ struct Harness {
       std::unique_ptr<std::FILE, int (*)(std::FILE*)> sink(std::fopen("/dev/null", "w"), &std::fclose);
       runner::ResultWriter writer(results());
       runner::StatusPrinter status(sink.get(), false, false, wf.steps.size());
-      runner::Runner r(wf, options, [&](const workflow::Step&) -> exec::Executor& { return process; }, writer, status,
+      exec::Executor& chosen = executor ? *executor : process;
+      runner::Runner r(wf, options, [&](const workflow::Step&) -> exec::Executor& { return chosen; }, writer, status,
                        token);
       out.summary = r.run();
     }
