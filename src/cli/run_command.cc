@@ -207,7 +207,8 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     std::cout << nlohmann::json{{"run", options.run_id},         {"status", summary.status},
                                 {"results", results_path},       {"runDir", options.run_dir.string()},
                                 {"succeeded", summary.succeeded}, {"failed", summary.failed},
-                                {"skipped", summary.skipped},     {"cancelled", summary.cancelled}}
+                                {"skipped", summary.skipped},     {"cancelled", summary.cancelled},
+                                {"detached", summary.detached}}
                      .dump()
               << std::endl;
   }
