@@ -137,6 +137,7 @@ std::shared_ptr<exec::Executor> make_proxy_executor(const ExecutorContext& ctx,
   exec::proxy::ProxyExecutorOptions options;
   options.follow = ctx.args.follow;
   options.warn = [](std::string_view line) { std::cerr << "krdc: warning: " << line << "\n"; };
+  options.http = http_options(ctx.global, 2);  // remote preflight gives up at Ctrl-C too
   if (ctx.global.verbose > 0) {
     options.log = [](std::string_view line) { std::cerr << "krdc: proxy: " << line << "\n"; };
   }

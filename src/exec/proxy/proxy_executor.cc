@@ -50,7 +50,7 @@ ProxyExecutor::ProxyExecutor(std::shared_ptr<kube::KubeExecutor> local, std::map
                              ProxyExecutorOptions options)
     : local_(std::move(local)), remotes_(std::move(remotes)), options_(std::move(options)) {
   for (const auto& [name, remote] : remotes_) {
-    remote_executors_[name] = make_remote_executor(remote.access, options_.follow, options_.log);
+    remote_executors_[name] = make_remote_executor(remote.access, options_.follow, options_.log, options_.http);
   }
 }
 

@@ -7,8 +7,10 @@ namespace krdc::exec::proxy {
 using nlohmann::json;
 
 std::unique_ptr<kube::KubeExecutor> make_remote_executor(krdc::kube::ClusterAccess access, bool stream_logs,
-                                                         std::function<void(std::string_view)> log) {
+                                                         std::function<void(std::string_view)> log,
+                                                         http::ClientOptions http) {
   krdc::kube::ApiClientOptions api_options;
+  api_options.http = std::move(http);
   // The same patience as with the local cluster: ride out an API server restart (5-20 s), then
   // fail the step clearly (bounded: ~40 s of retries per call).
   api_options.http.max_retries = 6;

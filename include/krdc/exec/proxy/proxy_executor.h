@@ -19,6 +19,7 @@
 #include "krdc/exec/executor.h"
 #include "krdc/exec/kube/kube_executor.h"
 #include "krdc/exec/proxy/proxy_job.h"
+#include "krdc/http/client.h"
 
 namespace krdc::exec::proxy {
 
@@ -31,6 +32,7 @@ struct ProxyExecutorOptions {
   bool follow = false;                        // in-process mode: --follow
   std::function<void(std::string_view)> log;  // -v diagnostics
   std::function<void(std::string_view)> warn;  // what the user should see (stderr)
+  http::ClientOptions http;                    // remote clusters' clients (e.g. abort on Ctrl-C)
 };
 
 class ProxyExecutor : public Executor {

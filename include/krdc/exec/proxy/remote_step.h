@@ -15,15 +15,18 @@
 
 #include "krdc/exec/executor.h"
 #include "krdc/exec/kube/kube_executor.h"
+#include "krdc/http/client.h"
 #include "krdc/kube/cluster.h"
 
 namespace krdc::exec::proxy {
 
 // A kube executor for a remote cluster reached with `access` (its TokenSource: the exchanged
 // token, or the mounted token file in a proxy Pod). `stream_logs`: the observer gets the log as
-// it comes (a proxy prints it as its own); `log`: -v diagnostics.
+// it comes (a proxy prints it as its own); `log`: -v diagnostics; `http`: the caller's client
+// options (e.g. the CLI's abort on Ctrl-C), with krdc's patience for cluster calls applied.
 std::unique_ptr<kube::KubeExecutor> make_remote_executor(krdc::kube::ClusterAccess access, bool stream_logs,
-                                                         std::function<void(std::string_view)> log = {});
+                                                         std::function<void(std::string_view)> log = {},
+                                                         http::ClientOptions http = {});
 
 // Runs the attempt on `remote`'s cluster. The result's details are {"remote": {cluster, job,
 // uid, namespace}}; everything else is the kube executor's result. Throws as KubeExecutor::run.
