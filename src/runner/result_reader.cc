@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "krdc/util/errors.h"
 
@@ -75,9 +76,8 @@ const json* ResultFile::last_header() const {
   return nullptr;
 }
 
-ResultFile read_result_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InvalidInput(fmt::format("cannot read result file {}: {}", path, std::strerror(errno)));
+namespace {
+ResultFile read_lines(std::istream& in) {
   ResultFile file;
   std::string line;
   while (std::getline(in, line)) {
@@ -92,6 +92,18 @@ ResultFile read_result_file(const std::string& path) {
     }
   }
   return file;
+}
+}  // namespace
+
+ResultFile read_result_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InvalidInput(fmt::format("cannot read result file {}: {}", path, std::strerror(errno)));
+  return read_lines(in);
+}
+
+ResultFile parse_result_text(const std::string& text) {
+  std::istringstream in(text);
+  return read_lines(in);
 }
 
 void require_runs_of(const ResultFile& file, const std::string& path, const std::string& name) {

@@ -21,6 +21,8 @@ struct ResultFile {
 };
 
 ResultFile read_result_file(const std::string& path);
+// The same reading, of text already in memory (tests/fuzz).
+ResultFile parse_result_text(const std::string& text);
 
 // True when `record` has a string type/event/run (and step, for step records) and every field
 // krdc reads has the type krdc writes; unknown fields are allowed (newer krdc versions).
