@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <filesystem>
+
+#include "krdc/workflow/names.h"
 
 namespace krdc::workflow {
 
@@ -21,14 +24,32 @@ bool json_matches_type(const nlohmann::json& value, ParamType type) {
   return false;
 }
 
+// The largest nargs count accepted: argv stays small, and the count fits every integer type
+// that later reads it back (check_param).
+constexpr int kMaxNargs = 1000;
+
 std::string validate_nargs(const YamlReader& r, const YAML::Node& node, const std::string& what) {
-  const std::string nargs = r.to_json(node).is_number_integer() ? std::to_string(r.to_json(node).get<long long>())
-                                                                : r.get_string(node, what);
+  const std::string nargs = r.get_string(node, what);
   if (nargs == "?" || nargs == "*" || nargs == "+") return nargs;
-  if (!nargs.empty() && nargs.find_first_not_of("0123456789") == std::string::npos && nargs != "0") {
-    return nargs == "1" ? std::string() : nargs;
+  int count = 0;
+  auto [ptr, ec] = std::from_chars(nargs.data(), nargs.data() + nargs.size(), count);
+  if (!nargs.empty() && nargs[0] != '-' && ec == std::errc() && ptr == nargs.data() + nargs.size() && count >= 1 &&
+      count <= kMaxNargs) {
+    return count == 1 ? std::string() : std::to_string(count);
   }
-  throw invalid_at(r.mark(node), fmt::format("{} must be ?, *, + or a positive count, found \"{}\"", what, nargs));
+  throw invalid_at(r.mark(node), fmt::format("{} must be ?, *, + or a count from 1 to {}, found \"{}\"", what,
+                                             kMaxNargs, nargs));
+}
+
+// A flag as argparse declares it: "-x" or "--some-name", nothing that argv could split.
+bool valid_flag(const std::string& flag) {
+  const size_t dashes = flag.rfind("--", 0) == 0 ? 2 : 1;
+  if (flag.size() <= dashes || flag[0] != '-') return false;
+  for (size_t i = dashes; i < flag.size(); ++i) {
+    const char c = flag[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  }
+  return flag[dashes] != '-';
 }
 
 ParamSpec parse_param(const YamlReader& r, const YAML::Node& node, const std::string& app_what) {
@@ -37,11 +58,19 @@ ParamSpec parse_param(const YamlReader& r, const YAML::Node& node, const std::st
   ParamSpec p;
   if (!node["name"]) throw invalid_at(r.mark(node), app_what + " param: missing field \"name\"");
   p.name = r.get_string(node["name"], app_what + " param name");
+  if (!is_param_name(p.name)) {
+    throw invalid_at(r.mark(node["name"]), fmt::format("{} param name \"{}\" is not valid", app_what, p.name),
+                     kParamNameHint);
+  }
   const std::string what = fmt::format("{} param \"{}\"", app_what, p.name);
   if (node["flag"]) {
     p.flag = r.get_string(node["flag"], what + " flag");
     if (!p.flag.empty() && p.flag[0] != '-') {
       throw invalid_at(r.mark(node["flag"]), what + ": flag must start with '-' (leave it out for a positional)");
+    }
+    if (!p.flag.empty() && !valid_flag(p.flag)) {
+      throw invalid_at(r.mark(node["flag"]), fmt::format("{}: flag \"{}\" is not valid", what, p.flag),
+                       "write it as argparse declares it: -x or --some-name");
     }
   } else {
     p.flag = "--" + p.name;
@@ -97,7 +126,31 @@ App parse_app_spec(const YamlReader& r, const YAML::Node& spec, const std::strin
   app.dir = base_dir;
   if (spec["name"]) app.name = r.get_string(spec["name"], what + " name");
   if (spec["image"]) app.image = r.get_string(spec["image"], what + " image");
-  if (spec["command"]) app.command = r.get_string_list(spec["command"], what + " command");
+  if (spec["command"]) {
+    app.command = r.get_string_list(spec["command"], what + " command");
+    if (!app.command.empty() && app.command[0].empty()) {
+      throw invalid_at(r.mark(spec["command"]), what + ": command starts with an empty program name",
+                       "give the program to run first, e.g. [python3, main.py]");
+    }
+  }
+  // ${{ }} is substituted in step params only (docs/architecture.md, "Input limits"): here it
+  // would reach the program or the image reference as written.
+  for (const char* field : {"image", "command"}) {
+    if (!spec[field]) continue;
+    const YAML::Node node = spec[field];
+    std::vector<YAML::Node> items;
+    if (node.IsSequence()) {
+      for (const auto& item : node) items.push_back(item);
+    } else {
+      items.push_back(node);
+    }
+    for (const auto& item : items) {
+      if (item.IsScalar() && item.Scalar().find("${{") != std::string::npos) {
+        throw invalid_at(r.mark(item), fmt::format("{} {}: ${{{{ }}}} is not substituted here", what, field),
+                         "only step params take ${{ params.X }} and ${{ steps.S.outputs.K }}; pass the value as a param");
+      }
+    }
+  }
   if (app.command.empty() && app.image.empty()) {
     throw invalid_at(r.mark(spec), what + ": needs a command (to run as a process) or an image (to run on a cluster)");
   }
@@ -129,16 +182,39 @@ App parse_app_spec(const YamlReader& r, const YAML::Node& spec, const std::strin
       OutputSpec o;
       if (node.IsScalar()) {
         o.name = node.Scalar();
+        if (!is_param_name(o.name)) {
+          throw invalid_at(r.mark(node), fmt::format("{}: output name \"{}\" is not valid", what, o.name), kParamNameHint);
+        }
       } else {
         r.check_keys(node, {"name", "type", "help"}, what + " output");
         if (!node["name"]) throw invalid_at(r.mark(node), what + " output: missing field \"name\"");
         o.name = r.get_string(node["name"], what + " output name");
+        if (!is_param_name(o.name)) {
+          throw invalid_at(r.mark(node["name"]), fmt::format("{}: output name \"{}\" is not valid", what, o.name),
+                           kParamNameHint);
+        }
         if (node["help"]) o.help = r.get_string(node["help"], what + " output help");
       }
       app.outputs.push_back(std::move(o));
     }
   }
   return app;
+}
+
+App load_app_descriptor(const std::string& path, const SourceMark& referenced_at, const std::string& used_by) {
+  try {
+    return load_app_descriptor(path, referenced_at);
+  } catch (const InvalidInput& e) {
+    if (used_by.empty()) throw;
+    const std::string message = e.what();
+    // "wf.yaml:9:10: app ./x does not exist" → "wf.yaml:9:10: step "a": app ./x does not exist";
+    // a complaint inside the descriptor keeps its position and says which step uses it.
+    const std::string prefix = referenced_at.str() + ": ";
+    if (message.rfind(prefix, 0) == 0) {
+      throw InvalidInput(prefix + used_by + ": " + message.substr(prefix.size()), e.hint());
+    }
+    throw InvalidInput(fmt::format("{} (the app of {}, {})", message, used_by, referenced_at.str()), e.hint());
+  }
 }
 
 App load_app_descriptor(const std::string& path, const SourceMark& referenced_at) {

@@ -10,7 +10,9 @@
 
 #include "krdc/util/digest.h"
 #include "krdc/workflow/app_loader.h"
+#include "krdc/workflow/names.h"
 #include "krdc/workflow/validator.h"
+#include "krdc/workflow/yaml_guard.h"
 #include "krdc/workflow/yaml_reader.h"
 
 namespace krdc::workflow {
@@ -88,7 +90,9 @@ Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, 
     fs::path p = app.Scalar();
     if (p.is_relative()) p = fs::path(base_dir) / p;
     auto cached = apps.find(p.string());
-    if (cached == apps.end()) cached = apps.emplace(p.string(), load_app_descriptor(p.string(), r.mark(app))).first;
+    if (cached == apps.end()) {
+      cached = apps.emplace(p.string(), load_app_descriptor(p.string(), r.mark(app), what)).first;
+    }
     s.app = cached->second;
   } else if (app.IsMap()) {
     s.app = parse_app_spec(r, app, what + " app", base_dir, true);
@@ -100,6 +104,9 @@ Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, 
     r.require_map(node["params"], what + " params");
     for (const auto& kv : node["params"]) {
       const std::string key = kv.first.as<std::string>();
+      if (!is_param_name(key)) {
+        throw invalid_at(r.mark(kv.first), fmt::format("{}: param name \"{}\" is not valid", what, key), kParamNameHint);
+      }
       s.params[key] = r.to_json(kv.second);
       s.param_marks[key] = r.mark(kv.first);
     }
@@ -127,7 +134,20 @@ Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, 
   if (node["env"]) {
     r.require_map(node["env"], what + " env");
     for (const auto& kv : node["env"]) {
-      s.env[kv.first.as<std::string>()] = r.get_string(kv.second, what + " env value");
+      const std::string key = kv.first.as<std::string>();
+      if (!is_env_name(key)) {
+        throw invalid_at(r.mark(kv.first), fmt::format("{}: env name \"{}\" is not valid", what, key),
+                         "use a letter or '_', then letters, digits or '_'");
+      }
+      const std::string value = r.get_string(kv.second, fmt::format("{} env {}", what, key));
+      // ${{ }} is substituted in params only; an env value is passed as written (docs/architecture.md,
+      // "Input limits"), so a reference here would reach the app literally.
+      if (value.find("${{") != std::string::npos) {
+        throw invalid_at(r.mark(kv.second),
+                         fmt::format("{} env {}: ${{{{ }}}} is not substituted in env values", what, key),
+                         "pass the value as a param instead (params take ${{ params.X }} and ${{ steps.S.outputs.K }})");
+      }
+      s.env[key] = value;
     }
   }
   if (node["resources"]) {
@@ -159,7 +179,16 @@ Workflow load_workflow_text(const std::string& text, const std::string& file, co
   wf.digest = util::sha256_digest(text);
   if (root["metadata"]) {
     r.check_keys(root["metadata"], {"name", "description", "labels"}, "metadata");
-    if (root["metadata"]["name"]) wf.name = r.get_string(root["metadata"]["name"], "metadata.name");
+    if (root["metadata"]["name"]) {
+      wf.name = r.get_string(root["metadata"]["name"], "metadata.name");
+      // The default result file is NAME.results.jsonl and the krdc/workflow label is NAME.
+      if (!is_label_like(wf.name)) {
+        throw invalid_at(r.mark(root["metadata"]["name"]),
+                         fmt::format("metadata.name \"{}\" is not valid: it names the result file and the "
+                                     "krdc/workflow label", wf.name),
+                         kLabelLikeHint);
+      }
+    }
   }
   if (wf.name.empty()) wf.name = fs::path(file).stem().string();
 
@@ -178,16 +207,27 @@ Workflow load_workflow_text(const std::string& text, const std::string& file, co
     r.require_map(spec["params"], "spec.params");
     for (const auto& kv : spec["params"]) {
       const std::string key = kv.first.as<std::string>();
+      if (!is_param_name(key)) {
+        throw invalid_at(r.mark(kv.first), fmt::format("spec.params: param name \"{}\" is not valid", key),
+                         kParamNameHint);
+      }
       wf.params[key] = r.to_json(kv.second);
       wf.param_marks[key] = r.mark(kv.first);
     }
   }
   for (const auto& [key, value] : options.params) {
+    if (invalid_utf8_at(key)) throw InvalidInput("-p: a param name is not valid UTF-8", "give it in UTF-8");
     if (!wf.params.contains(key)) {
       std::string declared;
       for (auto it = wf.params.begin(); it != wf.params.end(); ++it) declared += (declared.empty() ? "" : ", ") + it.key();
       throw InvalidInput(fmt::format("-p {}: the workflow declares no param \"{}\"", key, key),
                          declared.empty() ? "declare it under spec.params" : "declared params: " + declared);
+    }
+    // Values from the command line are checked like strings from YAML: they reach argv, logs
+    // and the result file, which must stay valid JSON.
+    if (auto bad = invalid_utf8_at(value)) {
+      throw InvalidInput(fmt::format("-p {}: the value is not valid UTF-8 (byte {} of it)", key, *bad + 1),
+                         "give the value in UTF-8");
     }
     wf.params[key] = value;
   }

@@ -67,8 +67,19 @@ std::optional<std::string> check_choice(const ParamSpec& spec, const nlohmann::j
   return fmt::format("{} is not one of the choices: {}", v.dump(), list);
 }
 
+// What argparse reads as an option rather than a value (argparse._parse_optional): text that
+// starts with '-', longer than "-", is no negative number by argparse's own pattern
+// (^-\d+$|^-\d*\.\d+$: so "-1e5" and "-inf" are options) and has no space.
 bool looks_like_option(const std::string& s) {
-  return s.size() > 1 && s[0] == '-' && !parses_as_float(s);
+  if (s.size() < 2 || s[0] != '-' || s.find(' ') != std::string::npos) return false;
+  size_t i = 1;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  if (i == s.size()) return false;  // -\d+
+  if (s[i] != '.' || i + 1 == s.size()) return true;
+  for (size_t k = i + 1; k < s.size(); ++k) {
+    if (s[k] < '0' || s[k] > '9') return true;
+  }
+  return false;  // -\d*\.\d+
 }
 
 }  // namespace
@@ -79,13 +90,22 @@ std::optional<std::string> check_param(const ParamSpec& spec, const nlohmann::js
     const nlohmann::json items = value.is_array() ? value : nlohmann::json::array({value});
     if (spec.nargs == "+" && items.empty()) return std::string("needs at least one value");
     if (spec.nargs != "*" && spec.nargs != "+" && !spec.append) {
-      const auto count = static_cast<size_t>(std::stoul(spec.nargs));
+      size_t count = 0;  // the descriptor loader allows 1..1000; anything else never matches
+      auto [ptr, ec] = std::from_chars(spec.nargs.data(), spec.nargs.data() + spec.nargs.size(), count);
+      if (ec != std::errc() || ptr != spec.nargs.data() + spec.nargs.size()) {
+        return fmt::format("has an unusable nargs \"{}\"", spec.nargs);
+      }
       if (items.size() != count) return fmt::format("needs exactly {} values, got {}", count, items.size());
     }
     for (const auto& item : items) {
       if (item.is_array() || item.is_object()) return fmt::format("list items must be scalars, got {}", item.dump());
       if (auto err = check_scalar(spec, item)) return err;
       if (auto err = check_choice(spec, item)) return err;
+      // `--flag a b` lists: argparse would read such an item as an option, not a value
+      // (render_args refuses it too). Positionals follow "--" and append renders --flag=value.
+      if (!spec.flag.empty() && !spec.append && looks_like_option(render_value(item))) {
+        return fmt::format("list value \"{}\" would be read as an option by argparse", render_value(item));
+      }
     }
     return std::nullopt;
   }
@@ -138,6 +158,11 @@ std::vector<std::string> render_args(const App& app, const nlohmann::json& param
       continue;
     }
     if (spec.type == ParamType::kBool) {
+      // Not yet a bool (a dry run keeps ${{ steps.S.outputs.K }} as written): no argv to show.
+      if (!v.is_boolean()) {
+        throw InvalidInput(fmt::format("param \"{}\" expects bool, got {}", spec.name,
+                                       v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      }
       if (v.get<bool>()) args.push_back(spec.flag);
       continue;
     }

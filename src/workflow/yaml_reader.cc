@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "krdc/workflow/yaml_guard.h"
+
 namespace krdc::workflow {
 
 namespace {
@@ -34,9 +36,12 @@ bool is_plain(const YAML::Node& node) { return node.Tag() == "?" || node.Tag().e
 }  // namespace
 
 YAML::Node YamlReader::parse_text(const std::string& text) const {
+  // Bounded and strict first (yaml_guard.h): no aliases, duplicate or non-string keys, extra
+  // documents, invalid UTF-8 or deep nesting reach YAML::Load.
+  guard_yaml(text, file_);
   try {
     return YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::Exception& e) {
     throw invalid_at(from_yaml_mark(file_, e.mark), fmt::format("YAML syntax error: {}", e.msg),
                      "check the indentation and quoting around that position");
   }
@@ -118,32 +123,32 @@ bool YamlReader::get_bool(const YAML::Node& node, const std::string& what) const
   throw invalid_at(mark(node), fmt::format("{} must be true or false, found {}", what, kind_name(node)));
 }
 
+// Whole numbers only: a fraction ("0.0001s" rounding to 0, which means "no timeout"), NaN or
+// infinity ("nans", "infs") or an exponent ("1e300") has no place in a timeout, and every step of
+// the sum is checked against kMaxDurationMs so nothing overflows.
 std::optional<long long> parse_duration_ms(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  // A bare number means seconds (fractions allowed).
-  {
-    double seconds = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (ec == std::errc() && ptr == text.data() + text.size()) {
-      if (seconds < 0 || !std::isfinite(seconds)) return std::nullopt;
-      return static_cast<long long>(seconds * 1000.0 + 0.5);
-    }
-  }
+  const size_t n = text.size();
+  if (n == 0) return std::nullopt;
+  auto digit = [&](size_t i) { return i < n && text[i] >= '0' && text[i] <= '9'; };
   long long total = 0;
   size_t i = 0;
-  while (i < text.size()) {
-    double number = 0;
-    auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + text.size(), number);
-    if (ec != std::errc() || number < 0) return std::nullopt;
-    i = static_cast<size_t>(ptr - text.data());
-    double unit_ms = 0;
-    if (text.compare(i, 2, "ms") == 0) { unit_ms = 1; i += 2; }
-    else if (i < text.size() && text[i] == 's') { unit_ms = 1000; ++i; }
-    else if (i < text.size() && text[i] == 'm') { unit_ms = 60'000; ++i; }
-    else if (i < text.size() && text[i] == 'h') { unit_ms = 3'600'000; ++i; }
-    else if (i < text.size() && text[i] == 'd') { unit_ms = 86'400'000; ++i; }
+  while (i < n) {
+    if (!digit(i)) return std::nullopt;
+    long long number = 0;
+    while (digit(i)) {
+      number = number * 10 + (text[i++] - '0');
+      if (number > kMaxDurationMs) return std::nullopt;
+    }
+    long long unit_ms = 0;
+    if (i == n && total == 0 && text.find_first_not_of("0123456789") == std::string::npos) unit_ms = 1000;  // bare: seconds
+    else if (text.compare(i, 2, "ms") == 0) { unit_ms = 1; i += 2; }
+    else if (i < n && text[i] == 's') { unit_ms = 1000; ++i; }
+    else if (i < n && text[i] == 'm') { unit_ms = 60'000; ++i; }
+    else if (i < n && text[i] == 'h') { unit_ms = 3'600'000; ++i; }
+    else if (i < n && text[i] == 'd') { unit_ms = 86'400'000; ++i; }
     else return std::nullopt;
-    total += static_cast<long long>(number * unit_ms + 0.5);
+    if (number > (kMaxDurationMs - total) / unit_ms) return std::nullopt;
+    total += number * unit_ms;
   }
   return total;
 }
@@ -152,8 +157,9 @@ long long YamlReader::get_duration_ms(const YAML::Node& node, const std::string&
   if (node.IsScalar()) {
     if (auto ms = parse_duration_ms(node.Scalar())) return *ms;
   }
-  throw invalid_at(mark(node), fmt::format("{} must be a duration such as 90s, 5m or 1h30m, found {}", what,
-                                           kind_name(node)));
+  throw invalid_at(mark(node),
+                   fmt::format("{} must be a duration such as 90s, 5m, 1h30m or 250ms, found {}", what, kind_name(node)),
+                   "whole numbers of d, h, m, s or ms (a bare number is seconds), at most 366d");
 }
 
 nlohmann::json YamlReader::to_json(const YAML::Node& node) const {

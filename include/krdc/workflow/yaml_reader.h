@@ -34,7 +34,7 @@ class YamlReader {
   std::vector<std::string> get_string_list(const YAML::Node& node, const std::string& what) const;
   int get_int(const YAML::Node& node, const std::string& what, int min, int max) const;
   bool get_bool(const YAML::Node& node, const std::string& what) const;
-  // Durations: 90 (seconds), "90s", "5m", "1h30m", "250ms". Returns milliseconds.
+  // Durations: 90 (seconds), "90s", "5m", "1h30m", "250ms" (whole numbers). Returns milliseconds.
   long long get_duration_ms(const YAML::Node& node, const std::string& what) const;
 
   // Converts a scalar/sequence/map to JSON, keeping YAML's typing (1 → int, 0.5 → float,
@@ -45,7 +45,11 @@ class YamlReader {
   std::string file_;
 };
 
-// Parses "1h30m", "90s", "250ms", "2m" or a bare number of seconds; nullopt if malformed.
+// The longest duration krdc accepts (366 days), so sums of units never overflow.
+inline constexpr long long kMaxDurationMs = 366LL * 86'400'000;
+
+// Parses "1h30m", "90s", "250ms", "2m", "1d" or a bare whole number of seconds, in whole numbers
+// only, up to kMaxDurationMs; nullopt if malformed or too long.
 std::optional<long long> parse_duration_ms(const std::string& text);
 
 }  // namespace krdc::workflow
