@@ -174,6 +174,8 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   std::error_code ec;
   fs::create_directories(options.run_dir, ec);
   if (ec) throw InvalidInput(fmt::format("cannot create run directory {}: {}", options.run_dir.string(), ec.message()));
+  // Private: step logs, and outputs files apps write with their own umask, stay the user's.
+  fs::permissions(options.run_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
 
   const exec::CancelToken& cancel = global.interrupts->cancel();
   runner::ResultWriter results(results_path);
