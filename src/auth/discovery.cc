@@ -8,6 +8,8 @@ namespace krdc::auth {
 
 bool is_acceptable_hub_url(const std::string& url) {
   if (url.starts_with("https://")) return true;
+  // Plain http to loopback only for the unit tests' fake hub: tokens never travel in clear.
+  if (!http::testing::loopback_http_allowed()) return false;
   for (const char* loop : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
     std::string p(loop);
     if (url.starts_with(p) && (url.size() == p.size() || url[p.size()] == ':' || url[p.size()] == '/')) return true;

@@ -46,7 +46,7 @@ std::pair<std::string, std::string> make_pkce() {
 OAuthClient::OAuthClient(http::Client& http, ProviderMetadata metadata, ClientAuth client)
     : http_(http), metadata_(std::move(metadata)), client_(std::move(client)) {}
 
-http::Response OAuthClient::post_form(const std::string& url, http::Form form) {
+http::Response OAuthClient::post_form(const std::string& url, http::Form form, bool replayable) {
   http::Headers headers{{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
   if (client_.client_secret.empty()) {
     form.emplace_back("client_id", client_.client_id);
@@ -61,11 +61,19 @@ http::Response OAuthClient::post_form(const std::string& url, http::Form form) {
       return out;
     }());
   }
-  return http_.request("POST", url, std::move(headers), http::form_encode(form));
+  http::Request req;
+  req.method = "POST";
+  req.url = url;
+  req.headers = std::move(headers);
+  req.body = http::form_encode(form);
+  req.replayable = replayable;
+  return http_.request(req);
 }
 
 TokenSet OAuthClient::token_request(http::Form form, const std::string& what) {
-  auto resp = post_form(metadata_.token_endpoint, std::move(form));
+  // Never resent blindly: a refresh that reached the hub has rotated the refresh token, so its
+  // duplicate would be refused and could end the session (http::Request::replayable).
+  auto resp = post_form(metadata_.token_endpoint, std::move(form), /*replayable=*/false);
   if (resp.status != 200) throw_oauth_error(resp, what);
   return parse_token_response(resp.body, Clock::now());
 }
@@ -77,7 +85,7 @@ DeviceAuthorization OAuthClient::start_device_authorization(const std::string& s
   auto [verifier, challenge] = make_pkce();
   http::Form form{{"code_challenge", challenge}, {"code_challenge_method", "S256"}};
   if (!scope.empty()) form.emplace_back("scope", scope);
-  auto resp = post_form(metadata_.device_authorization_endpoint, std::move(form));
+  auto resp = post_form(metadata_.device_authorization_endpoint, std::move(form), /*replayable=*/false);
   if (resp.status != 200) throw_oauth_error(resp, "starting the device login");
   auto j = nlohmann::json::parse(resp.body, nullptr, false);
   DeviceAuthorization d;
@@ -123,7 +131,9 @@ TokenSet OAuthClient::exchange(const std::string& subject_token, const std::stri
 
 bool OAuthClient::revoke(const std::string& token, const std::string& token_type_hint) {
   if (metadata_.revocation_endpoint.empty()) return false;
-  auto resp = post_form(metadata_.revocation_endpoint, {{"token", token}, {"token_type_hint", token_type_hint}});
+  // Revocation is idempotent (RFC 7009 §2.2: an invalid token is answered 200): retried as usual.
+  auto resp = post_form(metadata_.revocation_endpoint, {{"token", token}, {"token_type_hint", token_type_hint}},
+                        /*replayable=*/true);
   if (resp.status != 200) throw_oauth_error(resp, "revoking the session");
   return true;
 }

@@ -29,6 +29,14 @@ std::string resolve_path(const std::string& path, const std::string& config_file
   return (std::filesystem::path(config_file).parent_path() / p).lexically_normal().string();
 }
 
+// The hub and every cluster get a token from krdc: never in clear. The workflow and kubeconfig
+// loaders refuse the same; the HTTP client refuses it again (http/client.h).
+void require_https(const workflow::YamlReader& r, const YAML::Node& node, const std::string& url, const std::string& what) {
+  if (!url.starts_with("https://")) {
+    throw workflow::invalid_at(r.mark(node), fmt::format("{} must be an https:// URL (a token is only ever sent over TLS)", what));
+  }
+}
+
 }  // namespace
 
 std::string default_config_path(const Env& env) {
@@ -47,7 +55,10 @@ Config parse_config(const std::string& text, const std::string& file) {
   r.check_keys(root, {"hub", "caFile", "localCluster", "proxyImage", "proxyServiceAccount", "clusters"}, "config");
   if (auto hub = root["hub"]) {
     r.check_keys(hub, {"issuer", "clientId", "clientSecret", "clientSecretFile", "caFile"}, "hub");
-    if (hub["issuer"]) cfg.hub.issuer = r.get_string(hub["issuer"], "hub.issuer");
+    if (hub["issuer"]) {
+      cfg.hub.issuer = r.get_string(hub["issuer"], "hub.issuer");
+      require_https(r, hub["issuer"], cfg.hub.issuer, "hub.issuer");
+    }
     if (hub["clientId"]) cfg.hub.client_id = r.get_string(hub["clientId"], "hub.clientId");
     if (hub["clientSecret"]) cfg.hub.client_secret = r.get_string(hub["clientSecret"], "hub.clientSecret");
     if (hub["clientSecretFile"]) {
@@ -68,7 +79,10 @@ Config parse_config(const std::string& text, const std::string& file) {
       c.name = kv.first.as<std::string>();
       const std::string what = fmt::format("cluster \"{}\"", c.name);
       r.check_keys(kv.second, {"server", "audience", "namespace", "caFile", "imagePullSecrets"}, what);
-      if (kv.second["server"]) c.server = r.get_string(kv.second["server"], what + " server");
+      if (kv.second["server"]) {
+        c.server = r.get_string(kv.second["server"], what + " server");
+        require_https(r, kv.second["server"], c.server, what + " server");
+      }
       if (kv.second["audience"]) c.audience = r.get_string(kv.second["audience"], what + " audience");
       if (kv.second["namespace"]) c.ns = r.get_string(kv.second["namespace"], what + " namespace");
       if (kv.second["caFile"]) c.ca_file = r.get_string(kv.second["caFile"], what + " caFile");

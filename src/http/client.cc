@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <random>
@@ -103,6 +104,38 @@ bool retryable_transport_error(CURLcode code) {
     default:
       return false;
   }
+}
+
+// A failure that certainly happened before any byte of the request left: the only kind a
+// non-replayable request (Request::replayable) may be retried after. A timeout or a TLS
+// handshake failure counts only when libcurl reports that nothing of the request was sent.
+bool nothing_sent(CURLcode code, CURL* easy) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+      return true;
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR: {
+      long sent = -1;
+      return curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0;
+    }
+    default:
+      return false;
+  }
+}
+
+std::atomic<bool> g_loopback_http{false};
+
+// http://127.0.0.1, http://localhost, http://[::1], with or without a port: the unit tests'
+// fake server. Only ever accepted under testing::allow_loopback_http.
+bool is_loopback_http(std::string_view url) {
+  for (std::string_view loop : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
+    if (url.starts_with(loop) && (url.size() == loop.size() || url[loop.size()] == ':' || url[loop.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 struct Transfer {
@@ -227,6 +260,10 @@ struct Client::Impl {
 
   Response run(const Request& req, const ChunkFn* on_chunk) {
     const std::string what = fmt::format("{} {}", req.method, redact_url(req.url));
+    if (!req.url.starts_with("https://") && !(testing::loopback_http_allowed() && is_loopback_http(req.url))) {
+      throw InvalidInput(fmt::format("{}: not an https URL; refusing to send anything", what),
+                         "krdc talks to hubs and clusters over TLS only: use their https URL");
+    }
     const auto secrets = secrets_of(req);
     for (int attempt = 0;; ++attempt) {
       if (is_cancelled()) throw CancelledError(fmt::format("cancelled before {}", what));
@@ -253,7 +290,7 @@ struct Client::Impl {
         }
         std::string detail = errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc);
         detail = redact(detail, secrets);
-        if (can_retry && retryable_transport_error(rc)) {
+        if (can_retry && retryable_transport_error(rc) && (req.replayable || nothing_sent(rc, easy.get()))) {
           auto delay = backoff_delay(attempt, options.backoff_base, options.backoff_max, rng);
           log(fmt::format("{}: {} (retry {}/{} in {} ms)", what, detail, attempt + 1, options.max_retries,
                           delay.count()));
@@ -268,7 +305,7 @@ struct Client::Impl {
         throw UnreachableError(fmt::format("{} failed: {}", what, detail), hint);
       }
 
-      if (is_retryable_status(resp.status) && can_retry) {
+      if (is_retryable_status(resp.status) && can_retry && req.replayable) {
         auto delay = backoff_delay(attempt, options.backoff_base, options.backoff_max, rng);
         if (resp.status == 429 || resp.status == 503) {
           if (auto ra = resp.header("Retry-After")) {
@@ -327,7 +364,10 @@ struct Client::Impl {
     errbuf[0] = 0;
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, testing::loopback_http_allowed() ? "http,https" : "https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    // Not replayable: never on a reused connection, which libcurl would silently resend on.
+    if (!req.replayable) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // threads + timeouts: no SIGALRM
     // A Client carries one request at a time on its own connection, so HTTP/2's multiplexing
     // buys nothing here while its framing and flow control cost ~10% of a waiting run's CPU
@@ -405,6 +445,11 @@ struct Client::Impl {
     return list;
   }
 };
+
+namespace testing {
+bool allow_loopback_http(bool allow) { return g_loopback_http.exchange(allow); }
+bool loopback_http_allowed() { return g_loopback_http.load(); }
+}  // namespace testing
 
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   if (!options.ca_file.empty()) {

@@ -62,6 +62,7 @@ struct FakeHub {
   std::vector<std::string> user_aud{"krdc-kisti"};
   long long access_lifetime = 300;
   std::atomic<int> revoked{0};
+  int token_failures = 0;           // answer 503 to this many token POSTs first
   std::unique_ptr<krdc::test::FakeHttpServer> server;
 
   FakeHub() {
@@ -110,6 +111,10 @@ struct FakeHub {
     if (r.target == "/token") {
       auto form = parse_form(r.body);
       grants.push_back(form["grant_type"]);
+      if (token_failures > 0) {
+        --token_failures;
+        return FakeReply::json(503, R"({"error":"temporarily_unavailable"})");
+      }
       if (form["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code") {
         if (form["code_verifier"].empty()) return oauth_error("invalid_request", "PKCE verifier missing");
         std::string next = device_script.empty() ? "ok" : device_script.front();
@@ -360,4 +365,45 @@ TEST_CASE("auth: parallel steps asking after a 401 cause one refresh, not one ea
   for (auto& t : threads) t.join();
   CHECK(refreshes() == 1);
   for (const auto& t : seen) CHECK(t == seen[0]);
+}
+
+// Security review (issue 12): a token POST that may have reached the hub is never resent. With
+// refresh-token rotation a resent refresh spends the token twice and the hub ends the session.
+TEST_CASE("auth: a refresh answered 503 is sent once, not retried") {
+  FakeHub fake;
+  TempDir tmp;
+  auto hub = make_hub(fake);
+  auto session = logged_in(hub, tmp);
+  auto count = [&](const std::string& grant) {
+    std::lock_guard lock(fake.mu);
+    return std::count(fake.grants.begin(), fake.grants.end(), grant);
+  };
+  {
+    std::lock_guard lock(fake.mu);
+    fake.token_failures = 1;
+  }
+  session->invalidate();
+  CHECK_THROWS_AS(session->token(), krdc::UnreachableError);
+  CHECK(count("refresh_token") == 1);
+  // The next call (the hub is back) refreshes normally.
+  CHECK_FALSE(session->token().empty());
+  CHECK(count("refresh_token") == 2);
+
+  {
+    std::lock_guard lock(fake.mu);
+    fake.token_failures = 1;
+  }
+  CHECK_THROWS_AS(session->exchange("krdc-unist"), krdc::UnreachableError);
+  CHECK(count("urn:ietf:params:oauth:grant-type:token-exchange") == 1);
+}
+
+TEST_CASE("auth: the hub URL must be https outside the unit tests' loopback opt-in") {
+  const bool before = krdc::http::testing::allow_loopback_http(false);
+  CHECK_FALSE(is_acceptable_hub_url("http://127.0.0.1:8080/realms/krdc"));
+  CHECK_FALSE(is_acceptable_hub_url("http://hub.example/realms/krdc"));
+  CHECK(is_acceptable_hub_url("https://hub.example/realms/krdc"));
+  krdc::http::testing::allow_loopback_http(true);
+  CHECK(is_acceptable_hub_url("http://127.0.0.1:8080/realms/krdc"));
+  CHECK_FALSE(is_acceptable_hub_url("http://hub.example/realms/krdc"));
+  krdc::http::testing::allow_loopback_http(before);
 }

@@ -37,7 +37,7 @@ spec:
 
 TEST_CASE("auth: step targets from workflow and config") {
   auto wf = workflow::load_workflow_text(kWorkflow, "wf.yaml");
-  auto cfg = config::parse_config("localCluster: kisti\nclusters: {kisti: {server: s, audience: krdc-kisti}}\n", "c.yaml");
+  auto cfg = config::parse_config("localCluster: kisti\nclusters: {kisti: {server: \"https://s\", audience: krdc-kisti}}\n", "c.yaml");
   auto targets = auth::step_targets(wf, cfg, config::fixed_env({}));
   REQUIRE(targets.size() == 5);
   CHECK(targets[0].step == "fetch");
@@ -58,7 +58,7 @@ TEST_CASE("auth: step targets from workflow and config") {
   CHECK(targets[4].cluster == "kisti");
   CHECK(targets[4].local);
   // Without a local cluster, a remote step needs only its own cluster (in-process mode).
-  auto laptop = config::parse_config("clusters: {kisti: {server: s, audience: krdc-kisti}}\n", "c.yaml");
+  auto laptop = config::parse_config("clusters: {kisti: {server: \"https://s\", audience: krdc-kisti}}\n", "c.yaml");
   auto remote_only = workflow::load_workflow_text(R"(apiVersion: krdc/v1
 kind: Workflow
 metadata: {name: t}
@@ -73,12 +73,12 @@ spec:
   CHECK_FALSE(laptop_targets[0].local);
 
   // KRDC_LOCAL_CLUSTER stands in when the config names none.
-  auto no_local = config::parse_config("clusters: {kisti: {server: s, audience: krdc-kisti}}\n", "c.yaml");
+  auto no_local = config::parse_config("clusters: {kisti: {server: \"https://s\", audience: krdc-kisti}}\n", "c.yaml");
   CHECK(auth::local_cluster(no_local, config::fixed_env({{"KRDC_LOCAL_CLUSTER", "kisti"}})) == "kisti");
   // pull: shared needs a local cluster.
   CHECK_THROWS_AS(auth::step_targets(wf, no_local, config::fixed_env({})), InvalidInput);
   // A cluster nobody gave an audience is an input error, not a silent skip.
-  auto no_aud = config::parse_config("localCluster: kisti\nclusters: {kisti: {server: s}}\n", "c.yaml");
+  auto no_aud = config::parse_config("localCluster: kisti\nclusters: {kisti: {server: \"https://s\"}}\n", "c.yaml");
   try {
     auth::step_targets(wf, no_aud, config::fixed_env({}));
     FAIL("expected InvalidInput");

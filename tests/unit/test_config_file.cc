@@ -58,7 +58,7 @@ TEST_CASE("config: unknown keys and bad shapes name file:line:column") {
     CHECK(std::string(e.what()).find("clientSecrte") != std::string::npos);
   }
   CHECK_THROWS_AS(parse_config("clusters: [a, b]\n", "c.yaml"), krdc::InvalidInput);
-  CHECK_THROWS_AS(parse_config("localCluster: nope\nclusters: {a: {server: s}}\n", "c.yaml"), krdc::InvalidInput);
+  CHECK_THROWS_AS(parse_config("localCluster: nope\nclusters: {a: {server: \"https://s\"}}\n", "c.yaml"), krdc::InvalidInput);
   CHECK_THROWS_AS(parse_config("hub: {issuer: [\n", "c.yaml"), krdc::InvalidInput);
 }
 
@@ -108,7 +108,7 @@ TEST_CASE("config: hub precedence is --hub > KRDC_HUB > workflow spec.hub > conf
 
 TEST_CASE("config: CA precedence is --ca-file > KRDC_CA_FILE > hub.caFile > caFile") {
   Config c = parse_config("hub: {issuer: https://h, caFile: /hub.pem}\ncaFile: /site.pem\n"
-                          "clusters: {k: {server: s, caFile: /k.pem}, u: {server: s}}\n", "c.yaml");
+                          "clusters: {k: {server: \"https://s\", caFile: /k.pem}, u: {server: \"https://s\"}}\n", "c.yaml");
   HubInputs in;
   CHECK(resolve_hub(c, in, fixed_env({})).ca_file == "/hub.pem");
   CHECK(cluster_ca_file(c, "k", in, fixed_env({})) == "/k.pem");
@@ -145,4 +145,24 @@ TEST_CASE("config: client id and secret sources; an env client never borrows the
 TEST_CASE("config: non-interactive when flagged or CI is set") {
   CHECK(non_interactive(true, fixed_env({})));
   CHECK(non_interactive(false, fixed_env({{"CI", "true"}})));
+}
+
+// Security review (issue 12): the exchanged token would go to the cluster in clear.
+TEST_CASE("config: a cluster server or hub issuer that is not https is refused at its position") {
+  try {
+    parse_config("clusters:\n  kisti: {server: \"http://k:6443\", namespace: alice}\n", "/home/a/config.yaml");
+    FAIL("expected InvalidInput");
+  } catch (const krdc::InvalidInput& e) {
+    CHECK(std::string(e.what()).find("/home/a/config.yaml:2:") == 0);
+    CHECK(std::string(e.what()).find("cluster \"kisti\" server must be an https:// URL") != std::string::npos);
+  }
+  try {
+    parse_config("hub: {issuer: \"http://hub/realms/krdc\"}\n", "c.yaml");
+    FAIL("expected InvalidInput");
+  } catch (const krdc::InvalidInput& e) {
+    CHECK(std::string(e.what()).find("c.yaml:1:") == 0);
+    CHECK(std::string(e.what()).find("hub.issuer must be an https:// URL") != std::string::npos);
+  }
+  CHECK_THROWS_AS(parse_config("clusters:\n  k: {server: \"HTTPS://k\"}\n", "c.yaml"), krdc::InvalidInput);
+  CHECK(parse_config("clusters:\n  k: {server: \"https://k:6443\"}\n", "c.yaml").clusters["k"].server == "https://k:6443");
 }

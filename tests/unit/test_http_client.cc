@@ -5,9 +5,12 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "krdc/http/client.h"
 #include "krdc/http/form.h"
@@ -262,4 +265,76 @@ TEST_CASE("http: form encoding and URL redaction") {
   CHECK(krdc::http::with_query("https://h/p", {{"watch", "true"}}) == "https://h/p?watch=true");
   CHECK(krdc::http::with_query("https://h/p?a=1", {{"b", "2"}}) == "https://h/p?a=1&b=2");
   CHECK(krdc::http::redact_url("https://user:pw@h:1/p?token=x#f") == "https://h:1/p");
+}
+
+// Security review (issue 12): every request may carry a token, so only https leaves krdc. The
+// unit tests' plain-http fake is reachable only through the test-only opt-in, turned off here.
+TEST_CASE("http: a URL that is not https is refused before anything is sent") {
+  FakeHttpServer server([](const FakeRequest&) { return FakeReply::json(200, "{}"); });
+  const bool before = krdc::http::testing::allow_loopback_http(false);
+  Client client(fast_options());
+  for (std::string url : {server.url() + "/token", std::string("ftp://127.0.0.1/x"), std::string("file:///etc/passwd"),
+                          "HTTP://127.0.0.1:" + std::to_string(server.port()) + "/"}) {
+    CAPTURE(url);
+    CHECK_THROWS_AS(client.request("POST", url, {{"Authorization", "Bearer secret-bearer-token"}}, "a=b"),
+                    krdc::InvalidInput);
+  }
+  krdc::http::testing::allow_loopback_http(before);
+  CHECK(server.connections() == 0);
+  // Only loopback hosts, even with the opt-in.
+  CHECK_THROWS_AS(client.request("GET", "http://example.invalid/"), krdc::InvalidInput);
+}
+
+// Token POSTs (refresh with rotation, device code, exchange) must not be resent once they may
+// have reached the server: Request::replayable = false.
+TEST_CASE("http: a non-replayable POST is never resent after a 5xx or a dropped connection") {
+  for (bool drop : {false, true}) {
+    CAPTURE(drop);
+    std::atomic<int> calls{0};
+    FakeHttpServer server([&](const FakeRequest&) {
+      ++calls;
+      FakeReply r = FakeReply::json(503, R"({"error":"temporarily_unavailable"})");
+      r.drop = drop;
+      return r;
+    });
+    Client client(fast_options());
+    krdc::http::Request req;
+    req.method = "POST";
+    req.url = server.url() + "/token";
+    req.body = "grant_type=refresh_token&refresh_token=rotating-refresh-token";
+    req.replayable = false;
+    CHECK_THROWS_AS(client.request(req), krdc::UnreachableError);
+    CHECK(calls == 1);
+    // The same POST, replayable, is retried (max_retries = 3).
+    req.replayable = true;
+    calls = 0;
+    CHECK_THROWS_AS(client.request(req), krdc::UnreachableError);
+    CHECK(calls == 4);
+  }
+}
+
+TEST_CASE("http: a non-replayable POST goes on a fresh connection and is retried when it never left") {
+  std::atomic<int> calls{0};
+  FakeHttpServer server([&](const FakeRequest&) {
+    ++calls;
+    return FakeReply::json(200, "{}");
+  });
+  Client client(fast_options());
+  CHECK(client.request("GET", server.url() + "/").status == 200);
+  krdc::http::Request req;
+  req.method = "POST";
+  req.url = server.url() + "/token";
+  req.replayable = false;
+  CHECK(client.request(req).status == 200);
+  CHECK(server.connections() == 2);  // libcurl resends on a reused connection that died: never on one
+
+  int port;
+  { FakeHttpServer s([](const FakeRequest&) { return FakeReply{}; }); port = s.port(); }
+  auto opts = fast_options();
+  std::vector<std::string> lines;
+  opts.log = [&lines](std::string_view l) { lines.emplace_back(l); };
+  Client refused(opts);
+  req.url = "http://127.0.0.1:" + std::to_string(port) + "/token";
+  CHECK_THROWS_AS(refused.request(req), krdc::UnreachableError);
+  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.find("retry") != std::string::npos; }) == 3);
 }

@@ -18,11 +18,11 @@ struct ProviderMetadata {
 
 // Fetches and checks the document: its "issuer" must equal `issuer` byte for byte (OIDC
 // Discovery §4.3), otherwise tokens would be checked against the wrong iss. https is required
-// except on loopback (tests). Throws UnreachableError (network / malformed) or AuthError
+// (loopback http only under http::testing::allow_loopback_http, for the unit tests). Throws UnreachableError (network / malformed) or AuthError
 // (issuer mismatch, plain http).
 ProviderMetadata discover(http::Client& http, const std::string& issuer);
 
-// True for https URLs, and for http URLs whose host is loopback.
+// True for https URLs (and loopback http URLs under http::testing::allow_loopback_http).
 bool is_acceptable_hub_url(const std::string& url);
 
 }  // namespace krdc::auth

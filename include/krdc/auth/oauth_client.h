@@ -2,7 +2,8 @@
 // The OAuth 2.0 calls krdc makes at the hub's endpoints (discovered, never hard-coded):
 // device authorization (RFC 8628), token polling, refresh, client credentials, token exchange
 // (RFC 8693) and revocation (RFC 7009). Confidential clients authenticate with HTTP Basic
-// (RFC 6749 §2.3.1); public clients send client_id in the form.
+// (RFC 6749 §2.3.1); public clients send client_id in the form. Token-endpoint POSTs are
+// never resent after they may have reached the hub (see post_form).
 #include <chrono>
 #include <string>
 
@@ -68,7 +69,8 @@ class OAuthClient {
 
  private:
   TokenSet token_request(http::Form form, const std::string& what);
-  http::Response post_form(const std::string& url, http::Form form);
+  // Token and device-authorization POSTs pass replayable = false (http::Request::replayable).
+  http::Response post_form(const std::string& url, http::Form form, bool replayable);
 
   http::Client& http_;
   ProviderMetadata metadata_;

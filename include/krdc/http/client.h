@@ -6,9 +6,13 @@
 // server cost one TLS handshake). A Client is NOT thread-safe: give each thread (or each
 // long-lived stream such as a watch) its own Client; they are cheap to construct.
 //
+// Only https: every request may carry a token, so libcurl is limited to https (redirects too,
+// and none are followed); an http:// URL is refused before anything is sent.
+//
 // Failures: transport errors, 429 and 5xx are retried with jittered exponential backoff
 // (429/503 honour Retry-After); when retries are exhausted an UnreachableError is thrown
-// carrying the server's message. Other statuses (2xx, 3xx, 4xx) are returned to the caller,
+// carrying the server's message (a request marked not replayable is retried far less: see
+// Request::replayable). Other statuses (2xx, 3xx, 4xx) are returned to the caller,
 // who knows what a 401 or 404 means. Error messages never contain request headers (e.g.
 // Authorization), request bodies (e.g. form secrets) or URL query strings.
 #include <chrono>
@@ -41,6 +45,13 @@ struct Request {
   // Retry on transport errors / 429 / 5xx. Turn off for non-idempotent calls whose duplicate
   // would do harm and that the caller cannot reconcile (e.g. a POST without a fixed name).
   bool retry = true;
+  // False for non-idempotent calls whose duplicate would do harm and that the caller could not
+  // even notice, e.g. an OAuth token POST (with refresh-token rotation a refresh sent twice
+  // ends the session): such a request goes on a fresh connection (libcurl silently resends on
+  // a reused one that died) and is retried only when it certainly never reached the server
+  // (name resolution or connect failed, nothing sent); never after a 5xx, a dropped
+  // connection or a timeout mid-request. client-go never retries such writes either.
+  bool replayable = true;
   // Overrides ClientOptions::total_timeout for this request; zero means "no limit"
   // (the default for stream()).
   std::optional<std::chrono::milliseconds> timeout;
@@ -118,5 +129,13 @@ class Client {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Unit tests only: lets Clients (and the hub URL check, auth::is_acceptable_hub_url) use plain
+// http to a loopback host, for the in-process fake server of tests/unit/support. Process-wide;
+// returns the previous setting. Nothing in the CLI, the environment or the config reaches it.
+namespace testing {
+bool allow_loopback_http(bool allow);
+bool loopback_http_allowed();
+}  // namespace testing
 
 }  // namespace krdc::http

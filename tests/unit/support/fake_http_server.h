@@ -22,7 +22,13 @@
 #include <utility>
 #include <vector>
 
+#include "krdc/http/client.h"
+
 namespace krdc::test {
+
+// The fake speaks plain http on loopback, which krdc's clients refuse: every test binary that
+// includes this header opts in (http::testing, never reachable from the CLI or config).
+inline const bool kLoopbackHttpAllowed = (krdc::http::testing::allow_loopback_http(true), true);
 
 struct FakeRequest {
   std::string method;
