@@ -62,6 +62,7 @@ void HubSession::verify_locked() {
 
 void HubSession::renew_locked() {
   const auto& s = hub_->settings();
+  std::optional<TokenCache::Lock> lock;
   switch (kind_) {
     case Kind::kStatic:
       throw AuthError("KRDC_TOKEN has expired or was rejected", "provide a fresh KRDC_TOKEN, or unset it and run krdc login");
@@ -69,6 +70,19 @@ void HubSession::renew_locked() {
       tokens_ = hub_->client_credentials();
       break;
     case Kind::kLogin: {
+      // Read-refresh-write under the cache entry's lock, released when this function returns:
+      // another krdc (or another session in this one) may be refreshing the same session, and
+      // with refresh-token rotation only one of them may spend the refresh token.
+      lock.emplace(cache_.lock(s.issuer, s.client_id, std::chrono::minutes(3), hub_->cancelled()));
+      // It may have refreshed while we waited: then its tokens are the session's (ours have
+      // been rotated away), and when still fresh there is nothing left to do.
+      // (Either token differing says so: a rotated refresh token, or a new access token.)
+      if (auto cached = cache_.load(s.issuer, s.client_id);
+          cached && (cached->access_token != tokens_.access_token || cached->refresh_token != tokens_.refresh_token)) {
+        tokens_ = std::move(*cached);
+        claims_.reset();
+        if (!tokens_.needs_refresh(Clock::now(), margin_)) break;
+      }
       if (!tokens_.refresh_usable(Clock::now())) throw AuthError(kExpired);
       try {
         TokenSet fresh = hub_->refresh(tokens_.refresh_token);

@@ -3,13 +3,16 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "krdc/http/client.h"
 #include "krdc/util/errors.h"
 
 namespace krdc::auth {
@@ -133,6 +136,38 @@ void TokenCache::store(const std::string& issuer, const std::string& client_id, 
   }
   UniqueFd dfd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd.get() >= 0) ::fsync(dfd.get());  // make the rename durable
+}
+
+TokenCache::Lock::~Lock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
+}
+
+TokenCache::Lock TokenCache::lock(const std::string& issuer, const std::string& client_id,
+                                  std::chrono::milliseconds wait, const std::function<bool()>& cancelled) const {
+  ensure_dir();
+  auto path = file_for(issuer, client_id);
+  path += ".lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.get() < 0) fail("cannot open", path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) fail("cannot inspect", path);
+  if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
+    throw AuthError(fmt::format("token cache: {} is not a file owned by you", path.string()), "remove it");
+  }
+  // Polled rather than blocking: a signal never interrupts flock here (signals are blocked in
+  // every thread but the watcher's), and Ctrl-C must still be honoured.
+  const auto until = std::chrono::steady_clock::now() + wait;
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) fail("cannot lock", path);
+    if (cancelled && cancelled()) throw http::CancelledError("cancelled while waiting for the token cache lock");
+    if (std::chrono::steady_clock::now() >= until) {
+      throw AuthError(fmt::format("token cache: another krdc has held {} for too long", path.string()),
+                      "is a krdc process stuck? it may be refreshing the session; try again");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Lock(fd.release());
 }
 
 bool TokenCache::remove(const std::string& issuer, const std::string& client_id) const {

@@ -63,6 +63,9 @@ struct FakeHub {
   long long access_lifetime = 300;
   std::atomic<int> revoked{0};
   int token_failures = 0;           // answer 503 to this many token POSTs first
+  bool rotate = false;              // a refresh token is spent once used (Keycloak's "revoke refresh token")
+  std::set<std::string> spent;
+  std::chrono::milliseconds refresh_delay{0};
   std::unique_ptr<krdc::test::FakeHttpServer> server;
 
   FakeHub() {
@@ -122,6 +125,12 @@ struct FakeHub {
         return next == "ok" ? tokens(user_aud) : oauth_error(next);
       }
       if (form["grant_type"] == "refresh_token") {
+        if (rotate && !spent.insert(form["refresh_token"]).second) return oauth_error("invalid_grant", "Stale token");
+        if (refresh_delay.count() > 0) {
+          FakeReply slow = tokens(user_aud);
+          slow.delay = refresh_delay;
+          return slow;
+        }
         return form["refresh_token"].starts_with("refresh-") ? tokens(user_aud) : oauth_error("invalid_grant", "Token is not active");
       }
       if (form["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange") {
@@ -406,4 +415,54 @@ TEST_CASE("auth: the hub URL must be https outside the unit tests' loopback opt-
   CHECK(is_acceptable_hub_url("http://127.0.0.1:8080/realms/krdc"));
   CHECK_FALSE(is_acceptable_hub_url("http://hub.example/realms/krdc"));
   krdc::http::testing::allow_loopback_http(before);
+}
+
+// Two krdc processes (here: two sessions with their own Hub and cache objects, as two
+// processes have) find the same session due; the hub rotates refresh tokens. Without the
+// cache entry's lock both refresh and the second is refused ("session expired").
+TEST_CASE("auth: two processes refreshing one cached session make exactly one refresh POST") {
+  FakeHub fake;
+  TempDir tmp;
+  {
+    auto hub = make_hub(fake);
+    logged_in(hub, tmp);  // the cache now holds the session
+  }
+  {
+    std::lock_guard lock(fake.mu);
+    fake.rotate = true;
+    fake.refresh_delay = 300ms;  // the window the second one used to fall into
+  }
+  auto hub_a = make_hub(fake), hub_b = make_hub(fake);
+  auto a = HubSession::open(hub_a, TokenCache(tmp.path / "krdc"));
+  auto b = HubSession::open(hub_b, TokenCache(tmp.path / "krdc"));
+  hub_a->metadata();  // discovery done before the race
+  hub_b->metadata();
+  a->invalidate();  // both due, as after a 401
+  b->invalidate();
+  std::string ta, tb, error;
+  std::mutex error_mu;
+  auto get = [&](HubSession& s, std::string& out) {
+    try {
+      out = s.token();
+    } catch (const std::exception& e) {
+      std::lock_guard lock(error_mu);
+      error = e.what();
+    }
+  };
+  std::thread x([&] { get(*a, ta); });
+  std::thread y([&] { get(*b, tb); });
+  x.join();
+  y.join();
+  CHECK(error == "");
+  {
+    std::lock_guard lock(fake.mu);
+    CHECK(std::count(fake.grants.begin(), fake.grants.end(), "refresh_token") == 1);
+  }
+  CHECK_FALSE(ta.empty());
+  CHECK(ta == tb);
+  auto lock_file = TokenCache(tmp.path / "krdc").file_for(fake.issuer(), "krdc-cli");
+  lock_file += ".lock";
+  struct stat st {};
+  REQUIRE(::stat(lock_file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
 }

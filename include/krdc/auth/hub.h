@@ -36,6 +36,8 @@ class Hub {
   bool revoke(const std::string& token, const std::string& token_type_hint);
   // Verifies signature, issuer, expiry, and `audience` if not empty. Throws AuthError.
   Claims verify(const std::string& token, const std::string& audience = {});
+  // The HTTP client's cancellation predicate (Ctrl-C), for waits outside HTTP; may be empty.
+  const std::function<bool()>& cancelled() const { return http_.options().cancelled; }
 
  private:
   OAuthClient& oauth_locked();  // discovers on first use; caller holds mu_
