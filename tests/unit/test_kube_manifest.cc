@@ -133,3 +133,38 @@ TEST_CASE("kube: no timeout means no activeDeadlineSeconds; no resources or secr
   CHECK_FALSE(job["spec"]["template"]["spec"].contains("imagePullSecrets"));
   CHECK_FALSE(job["metadata"].contains("namespace"));
 }
+
+// Security review (issue 12): what Pod Security "restricted" asks of every container, checked
+// field by field (https://kubernetes.io/docs/concepts/security/pod-security-standards/).
+namespace {
+void check_restricted(const nlohmann::json& pod) {
+  CAPTURE(pod.dump());
+  CHECK(pod["securityContext"]["runAsNonRoot"] == true);
+  CHECK(pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault");
+  for (const auto& c : pod["containers"]) {
+    const auto& sc = c["securityContext"];
+    CHECK(sc["runAsNonRoot"] == true);
+    CHECK(sc["allowPrivilegeEscalation"] == false);
+    CHECK(sc["capabilities"]["drop"] == nlohmann::json::array({"ALL"}));
+    CHECK(sc["seccompProfile"]["type"] == "RuntimeDefault");
+    CHECK_FALSE(sc.contains("privileged"));
+    CHECK_FALSE(sc["capabilities"].contains("add"));
+  }
+  CHECK_FALSE(pod.contains("hostNetwork"));
+  CHECK_FALSE(pod.contains("hostPID"));
+  for (const auto& v : pod.value("volumes", nlohmann::json::array())) CHECK_FALSE(v.contains("hostPath"));
+}
+}  // namespace
+
+TEST_CASE("kube: an app Job gets no service-account token and passes the restricted Pod Security level") {
+  StepRequest req;
+  req.run_id = "r1";
+  req.workflow_name = "wf";
+  req.step = sample_step();
+  req.attempt = 1;
+  const auto job = render_job(req, JobOptions{});
+  const auto& pod = job["spec"]["template"]["spec"];
+  CHECK(pod["automountServiceAccountToken"] == false);
+  CHECK_FALSE(pod.contains("serviceAccountName"));
+  check_restricted(pod);
+}

@@ -50,6 +50,13 @@ bool is_label_value(const std::string& s) {
 
 }  // namespace
 
+nlohmann::json container_security_context() {
+  return {{"runAsNonRoot", true},
+          {"allowPrivilegeEscalation", false},
+          {"capabilities", {{"drop", nlohmann::json::array({"ALL"})}}},
+          {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+}
+
 std::string job_name(const std::string& run_id, const std::string& step, int attempt) {
   const std::string hash = short_hash(fmt::format("{}\n{}\n{}", run_id, step, attempt), 10);
   std::string s = slug(step, true, "", 63 - 1 - hash.size());
@@ -95,6 +102,7 @@ nlohmann::json render_job(const StepRequest& req, const JobOptions& options) {
       {"terminationMessagePath", kTerminationLog},
       // Outputs come from the file; on failure the log tail is a useful message for kubectl users.
       {"terminationMessagePolicy", "FallbackToLogsOnError"},
+      {"securityContext", container_security_context()},
   };
   if (!step.app.command.empty()) container["command"] = step.app.command;
   if (step.resources.is_object() && !step.resources.empty()) container["resources"] = step.resources;
@@ -102,6 +110,10 @@ nlohmann::json render_job(const StepRequest& req, const JobOptions& options) {
   nlohmann::json pod_spec = {
       {"restartPolicy", "Never"},
       {"terminationGracePeriodSeconds", options.termination_grace_seconds},
+      // An app talks to no Kubernetes API: it gets no service-account token (the proxy Job,
+      // which patches its own Pod, turns it back on).
+      {"automountServiceAccountToken", false},
+      {"securityContext", {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
       {"containers", nlohmann::json::array({container})},
   };
   if (!options.image_pull_secrets.empty()) {

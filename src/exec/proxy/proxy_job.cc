@@ -71,6 +71,9 @@ json render_proxy_job(const StepRequest& req, const std::string& remote_cluster,
 
   auto& pod = tmpl["spec"];
   pod["serviceAccountName"] = options.service_account;
+  // The proxy patches its own Pod (progress annotations): it needs its account's token, which
+  // render_job turns off for app Pods. Its container keeps the restricted securityContext.
+  pod["automountServiceAccountToken"] = true;
   pod["volumes"] = json::array({{{"name", kCredentialsVolume},
                                  {"secret", {{"secretName", credential_secret_name(name)}, {"defaultMode", 0400}}}}});
   auto& c = pod["containers"][0];

@@ -39,8 +39,14 @@ struct JobOptions {
 // per run selects on krdc/run; cleanup by run finds them all).
 nlohmann::json job_labels(const StepRequest& request);
 
+// What every container krdc creates runs with: the Pod Security "restricted" level
+// (runAsNonRoot, no privilege escalation, all capabilities dropped, the runtime's default
+// seccomp profile). The image must therefore run as a non-root (numeric) user.
+nlohmann::json container_security_context();
+
 // The Job for one attempt. The container runs the app's image with command = app.command and
 // args = the rendered params (argv, never a shell); KRDC_OUTPUTS points at the termination log.
+// The Pod gets no service-account token and container_security_context().
 nlohmann::json render_job(const StepRequest& request, const JobOptions& options);
 
 }  // namespace krdc::exec::kube
