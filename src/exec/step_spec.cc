@@ -10,6 +10,9 @@ using nlohmann::json;
 
 json step_spec(const StepRequest& req) {
   const auto& step = req.step;
+  // References only (Secret name and key in the remote namespace), never a value.
+  json secret_env = json::object();
+  for (const auto& [k, ref] : step.secret_env) secret_env[k] = {{"name", ref.name}, {"key", ref.key}};
   return {{"version", kStepSpecVersion},
           {"runId", req.run_id},
           {"workflow", req.workflow_name},
@@ -21,6 +24,7 @@ json step_spec(const StepRequest& req) {
           {"args", req.args},
           {"params", req.params},
           {"env", step.env},
+          {"secretEnv", secret_env},
           {"resources", step.resources},
           {"timeoutMs", step.timeout_ms},
           {"killGraceMs", req.kill_grace_ms}};
@@ -57,6 +61,10 @@ StepRequest parse_step_spec(const json& spec) {
   step.app.image = field<std::string>(spec, "image");
   step.app.command = field<std::vector<std::string>>(spec, "command", false);
   step.env = field<std::map<std::string, std::string>>(spec, "env", false);
+  for (const auto& [k, ref] : field<std::map<std::string, std::map<std::string, std::string>>>(spec, "secretEnv", false)) {
+    if (!ref.count("name") || !ref.count("key")) throw InvalidInput(fmt::format("step spec: secretEnv {} lacks name or key", k));
+    step.secret_env[k] = workflow::SecretKeyRef{ref.at("name"), ref.at("key"), {}};
+  }
   step.resources = spec.value("resources", json());
   step.timeout_ms = field<long long>(spec, "timeoutMs", false, 0);
   if (step.app.image.empty()) throw InvalidInput("step spec: \"image\" is empty");

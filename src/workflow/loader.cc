@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -62,6 +64,45 @@ Defaults parse_defaults(const YamlReader& r, const YAML::Node& node) {
   if (node["retries"]) d.retries = r.get_int(node["retries"], "defaults.retries", 0, 100);
   if (node["retryBackoff"]) d.retry_backoff_ms = r.get_duration_ms(node["retryBackoff"], "defaults.retryBackoff");
   return d;
+}
+
+// `{secretKeyRef: {name: SECRET, key: KEY}}`: a value a cluster step reads from a Secret in its
+// namespace, never seen by krdc. A process step has no Secrets to read from: refused here,
+// before anything runs.
+SecretKeyRef parse_secret_env(const YamlReader& r, const YAML::Node& value, const std::string& what,
+                              bool on_cluster) {
+  r.check_keys(value, {"secretKeyRef"}, what);
+  const YAML::Node ref = value["secretKeyRef"];
+  if (!ref) throw invalid_at(r.mark(value), what + ": an env value is a string or {secretKeyRef: {name, key}}");
+  r.require_map(ref, what + " secretKeyRef");
+  r.check_keys(ref, {"name", "key"}, what + " secretKeyRef");
+  SecretKeyRef out;
+  out.mark = r.mark(ref);
+  if (!ref["name"] || !ref["key"]) throw invalid_at(out.mark, what + ": secretKeyRef needs a name and a key");
+  out.name = r.get_string(ref["name"], what + " secretKeyRef name");
+  out.key = r.get_string(ref["key"], what + " secretKeyRef key");
+  // A DNS-1123 subdomain for the Secret, [-._a-zA-Z0-9]+ for the key, as the API server wants them.
+  auto alnum = [](unsigned char c) { return c < 0x80 && std::isalnum(c); };
+  const bool name_ok = !out.name.empty() && out.name.size() <= 253 && alnum(out.name.front()) && alnum(out.name.back()) &&
+                       std::all_of(out.name.begin(), out.name.end(), [&](unsigned char c) {
+                         return (alnum(c) && !std::isupper(c)) || c == '-' || c == '.';
+                       });
+  if (!name_ok) {
+    throw invalid_at(r.mark(ref["name"]), fmt::format("{}: secretKeyRef name \"{}\" is not a Secret name", what, out.name),
+                     "lower-case letters, digits, '-' and '.', starting and ending with a letter or digit");
+  }
+  const bool key_ok = !out.key.empty() && out.key.size() <= 253 &&
+                      std::all_of(out.key.begin(), out.key.end(),
+                                  [&](unsigned char c) { return alnum(c) || c == '-' || c == '.' || c == '_'; });
+  if (!key_ok) {
+    throw invalid_at(r.mark(ref["key"]), fmt::format("{}: secretKeyRef key \"{}\" is not a Secret key", what, out.key),
+                     "letters, digits, '-', '_' and '.'");
+  }
+  if (!on_cluster) {
+    throw invalid_at(out.mark, what + ": secretKeyRef needs a cluster step (a local process has no Secrets to read)",
+                     "set cluster: on the step (or spec.defaults.cluster), or pass the value another way");
+  }
+  return out;
 }
 
 // Descriptors already read in this load, by path: large workflows reuse a few apps many times.
@@ -138,6 +179,11 @@ Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, 
       if (!is_env_name(key)) {
         throw invalid_at(r.mark(kv.first), fmt::format("{}: env name \"{}\" is not valid", what, key),
                          "use a letter or '_', then letters, digits or '_'");
+      }
+      if (kv.second.IsMap()) {
+        s.secret_env[key] = parse_secret_env(r, kv.second, fmt::format("{} env {}", what, key),
+                                          !s.cluster.empty() || !s.pull.empty());
+        continue;
       }
       const std::string value = r.get_string(kv.second, fmt::format("{} env {}", what, key));
       // ${{ }} is substituted in params only; an env value is passed as written (docs/architecture.md,

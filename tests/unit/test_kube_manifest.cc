@@ -168,3 +168,22 @@ TEST_CASE("kube: an app Job gets no service-account token and passes the restric
   CHECK_FALSE(pod.contains("serviceAccountName"));
   check_restricted(pod);
 }
+
+TEST_CASE("kube: env from a Secret is a secretKeyRef in the Job, never a value") {
+  StepRequest req;
+  req.run_id = "r1";
+  req.workflow_name = "wf";
+  req.step = sample_step();
+  req.step.secret_env["API_KEY"] = krdc::workflow::SecretKeyRef{"api-credentials", "token", {}};
+  req.attempt = 1;
+  const auto job = render_job(req, JobOptions{});
+  const auto& env = job["spec"]["template"]["spec"]["containers"][0]["env"];
+  nlohmann::json found;
+  for (const auto& e : env) {
+    if (e["name"] == "API_KEY") found = e;
+  }
+  REQUIRE(found.is_object());
+  CHECK_FALSE(found.contains("value"));
+  CHECK(found["valueFrom"] == nlohmann::json{{"secretKeyRef", {{"name", "api-credentials"}, {"key", "token"}}}});
+  CHECK(env.size() == 1 + 1 + 4);  // LANG, API_KEY, KRDC_OUTPUTS/RUN_ID/STEP/ATTEMPT
+}

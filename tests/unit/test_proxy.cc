@@ -176,3 +176,34 @@ TEST_CASE("error kinds: from krdc's errors, to exit codes, and through their nam
   }
   CHECK(krdc::exec::error_kind_named("on fire") == ErrorKind::kNone);
 }
+
+// Security review (issue 12): the proxy keeps its service-account token (it patches its own
+// Pod) but runs as restricted as an app; secret env travels as a reference to the remote Job.
+TEST_CASE("proxy job: keeps its account token, restricted securityContext, secret env as references only") {
+  auto step = remote_step();
+  step.secret_env["API_KEY"] = krdc::workflow::SecretKeyRef{"api-credentials", "token", {}};
+  const auto req = request_for(step);
+  proxy::ProxyJobOptions options;
+  options.image = "krdc.example/krdc:dev";
+  const json job = proxy::render_proxy_job(req, "unist", options);
+  const json& pod = job["spec"]["template"]["spec"];
+  CHECK(pod["automountServiceAccountToken"] == true);
+  CHECK(pod["securityContext"]["runAsNonRoot"] == true);
+  const json& sc = pod["containers"][0]["securityContext"];
+  CHECK(sc == kube::container_security_context());
+  CHECK(sc["allowPrivilegeEscalation"] == false);
+  CHECK(sc["capabilities"]["drop"] == json::array({"ALL"}));
+  for (const auto& e : pod["containers"][0]["env"]) CHECK(e["name"] != "API_KEY");
+
+  const StepRequest remote = parse_step_spec(json::parse(step_spec(req).dump()));
+  REQUIRE(remote.step.secret_env.count("API_KEY") == 1);
+  CHECK(remote.step.secret_env.at("API_KEY").name == "api-credentials");
+  CHECK(remote.step.secret_env.at("API_KEY").key == "token");
+  const json remote_job = kube::render_job(remote, kube::JobOptions{});
+  bool referenced = false;
+  for (const auto& e : remote_job["spec"]["template"]["spec"]["containers"][0]["env"]) {
+    if (e["name"] == "API_KEY") referenced = e["valueFrom"]["secretKeyRef"]["name"] == "api-credentials";
+  }
+  CHECK(referenced);
+  CHECK(remote_job["spec"]["template"]["spec"]["automountServiceAccountToken"] == false);
+}

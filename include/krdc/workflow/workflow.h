@@ -22,6 +22,15 @@ struct ClusterRef {
   SourceMark mark;
 };
 
+// An env value a cluster step takes from a Kubernetes Secret that already exists in the
+// namespace it runs in: `env: {API_KEY: {secretKeyRef: {name: api, key: token}}}`. krdc never
+// reads the value; the Job spec carries only this reference (valueFrom.secretKeyRef).
+struct SecretKeyRef {
+  std::string name;  // the Secret
+  std::string key;   // its data key
+  SourceMark mark;
+};
+
 struct Step {
   std::string name;
   SourceMark mark;
@@ -36,6 +45,7 @@ struct Step {
   int retries = 0;               // extra attempts after a failure
   long long retry_backoff_ms = 1000;  // first backoff; doubles per attempt, capped
   std::map<std::string, std::string> env;
+  std::map<std::string, SecretKeyRef> secret_env;  // env from Secrets (cluster steps only)
   nlohmann::json resources;      // passed to the container (kube executors); null when absent
 };
 

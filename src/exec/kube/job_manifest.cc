@@ -89,6 +89,11 @@ nlohmann::json render_job(const StepRequest& req, const JobOptions& options) {
 
   nlohmann::json env = nlohmann::json::array();
   for (const auto& [k, v] : step.env) env.push_back({{"name", k}, {"value", v}});
+  // Secret values stay in their Secret: the Job names it, the kubelet reads it.
+  for (const auto& [k, ref] : step.secret_env) {
+    const nlohmann::json key_ref = {{"name", ref.name}, {"key", ref.key}};
+    env.push_back({{"name", k}, {"valueFrom", {{"secretKeyRef", key_ref}}}});
+  }
   env.push_back({{"name", "KRDC_OUTPUTS"}, {"value", kTerminationLog}});
   env.push_back({{"name", "KRDC_RUN_ID"}, {"value", req.run_id}});
   env.push_back({{"name", "KRDC_STEP"}, {"value", step.name}});

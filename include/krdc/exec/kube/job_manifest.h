@@ -46,7 +46,8 @@ nlohmann::json container_security_context();
 
 // The Job for one attempt. The container runs the app's image with command = app.command and
 // args = the rendered params (argv, never a shell); KRDC_OUTPUTS points at the termination log.
-// The Pod gets no service-account token and container_security_context().
+// The Pod gets no service-account token and container_security_context(); env values from
+// Secrets (Step::secret_env) are valueFrom.secretKeyRef, never the value.
 nlohmann::json render_job(const StepRequest& request, const JobOptions& options);
 
 }  // namespace krdc::exec::kube
