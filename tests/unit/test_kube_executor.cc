@@ -3,6 +3,7 @@
 // termination message and logs from pods/log, a failing exit code, cancel deleting the Job and
 // its Pod, 409 on create adopting our own Job, and describe() never touching the server.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -342,4 +343,26 @@ TEST_CASE("kube executor: --detach returns once the Job exists, leaving it runni
   CHECK(cluster.count("POST", "/jobs") == 1);
   CHECK(cluster.count("DELETE", "/jobs") == 0);
   CHECK(ex->emergency_stop().empty());  // left on purpose: not "may be left running"
+}
+
+// Security review (issue 12): a kube step's log holds the app's output (log tails end up in the
+// result file too): 0600 like a process step's, whatever the umask.
+TEST_CASE("kube executor: the step log file is private (0600) even under umask 0") {
+  Fixture f;
+  FakeCluster cluster;
+  cluster.job = f.job();
+  cluster.pod_events = {ev("ADDED", pod_json(cluster.job, "2", running_status())),
+                        ev("MODIFIED", pod_json(cluster.job, "3", terminated_status(0, "{}")))};
+  FakeHttpServer server([&](const FakeRequest& r) { return cluster.handle(r); });
+  auto ex = executor(server);
+  NullObserver obs;
+  CancelToken cancel;
+  const mode_t old_mask = ::umask(0);
+  const StepResult r = ex->run(f.req, obs, cancel);
+  ::umask(old_mask);
+  CHECK(r.status == StepStatus::kSucceeded);
+  struct stat st {};
+  REQUIRE(::stat(f.req.log_file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(read_all(f.req.log_file) == "hello from the pod\nsecond line\n");
 }
