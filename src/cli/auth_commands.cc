@@ -18,6 +18,7 @@
 #include "krdc/cli/terminal.h"
 #include "krdc/config/config.h"
 #include "krdc/config/hub_settings.h"
+#include "krdc/kube/exec_credential.h"
 #include "krdc/workflow/loader.h"
 
 namespace krdc::cli {
@@ -165,11 +166,16 @@ int do_whoami(const GlobalOptions& global) {
   return 0;
 }
 
-int do_token(const GlobalOptions& global, const std::string& audience_arg) {
+int do_token(const GlobalOptions& global, const std::string& audience_arg, bool exec_credential) {
   Context ctx(global, "");
   auto session = auth::open_session(ctx.settings, ctx.env, ctx.http);
+  // Printed only once everything succeeded: kubectl reads stdout as the ExecCredential.
+  auto print = [exec_credential](const std::string& token, Clock::time_point expires) {
+    std::cout << (exec_credential ? kube::render_exec_credential({token, expires}) : token) << "\n";
+  };
   if (audience_arg.empty()) {
-    std::cout << session->token() << "\n";
+    const std::string token = session->token();
+    print(token, session->claims().expires_at);
     return 0;
   }
   // A cluster name from the config maps to its audience; anything else is a hub client id.
@@ -178,7 +184,8 @@ int do_token(const GlobalOptions& global, const std::string& audience_arg) {
     audience = it->second.audience;
   }
   try {
-    std::cout << session->exchange(audience).access_token << "\n";
+    const auth::TokenSet exchanged = session->exchange(audience);
+    print(exchanged.access_token, exchanged.expires_at);
   } catch (const auth::OAuthError& e) {
     throw AuthError(fmt::format("no token for {}: the hub refused token exchange ({})", audience,
                                 e.description().empty() ? e.error() : e.description()),
@@ -236,17 +243,33 @@ Never prints a token; "clusters" lists the audiences your session token carries.
   whoami->callback([&global, &action] { action = [&global] { return do_whoami(global); }; });
 
   auto token_audience = std::make_shared<std::string>();
+  auto token_exec = std::make_shared<bool>(false);
   auto* token = app.add_subcommand("token", "Print an access token for scripts (the only command that prints a secret)");
   token->add_option("--audience", *token_audience,
                     "A cluster name from your config, or a hub client id: exchanges the session token for one "
                     "restricted to that audience");
+  token->add_flag("--exec-credential", *token_exec,
+                  "Print a client.authentication.k8s.io/v1 ExecCredential (JSON) instead: krdc as a kubectl "
+                  "credential plugin (kubeconfig users[].exec)");
   token->footer(R"EX(Examples:
-  curl -H "Authorization: Bearer $(krdc token)" https://api.example/
-  kubectl --token "$(krdc token --audience unist)" --server https://k8s.unist.example:6443 get pods
+  krdc token | sed 's/^/Authorization: Bearer /' | curl -H @- https://api.example/
+  krdc token --audience unist --exec-credential
 
-The token goes to stdout only; keep it out of logs and shell history.)EX");
-  token->callback([&global, &action, token_audience] {
-    action = [&global, token_audience] { return do_token(global, *token_audience); };
+kubectl: let it ask krdc itself, so the token never appears in a command line (--token
+would put it in argv, visible in ps and /proc). In the kubeconfig:
+  users:
+  - name: alice@unist
+    user:
+      exec:
+        apiVersion: client.authentication.k8s.io/v1
+        command: krdc
+        args: [token, --audience, unist, --exec-credential]
+        interactiveMode: Never
+kubectl caches the token until its expirationTimestamp and asks again after that.
+
+The token goes to stdout only; keep it out of logs, files and command lines.)EX");
+  token->callback([&global, &action, token_audience, token_exec] {
+    action = [&global, token_audience, token_exec] { return do_token(global, *token_audience, *token_exec); };
   });
 
   auto* auth_group = app.add_subcommand("auth", "Identity checks");

@@ -85,6 +85,20 @@ ExecToken parse_exec_credential(const std::string& text) {
   return t;
 }
 
+std::string render_exec_credential(const ExecToken& token) {
+  nlohmann::json status{{"token", token.token}};
+  if (token.expires != std::chrono::system_clock::time_point{}) {
+    const std::time_t t = std::chrono::system_clock::to_time_t(token.expires);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    status["expirationTimestamp"] = buf;
+  }
+  return nlohmann::json{{"apiVersion", "client.authentication.k8s.io/v1"}, {"kind", "ExecCredential"}, {"status", status}}
+      .dump();
+}
+
 ExecTokenSource::ExecTokenSource(ExecPlugin plugin) : plugin_(std::move(plugin)) {}
 
 std::string ExecTokenSource::token() {

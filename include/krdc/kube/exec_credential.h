@@ -33,6 +33,12 @@ struct ExecToken {
 };
 ExecToken parse_exec_credential(const std::string& json_text);
 
+// The other side: what `krdc token --exec-credential` prints for kubectl (krdc as a client-go
+// exec plugin, kubeconfig users[].exec with apiVersion client.authentication.k8s.io/v1): an
+// ExecCredential with status.token and, when known, status.expirationTimestamp (RFC 3339, UTC),
+// so the token never has to pass through argv (`kubectl --token`).
+std::string render_exec_credential(const ExecToken& token);
+
 class ExecTokenSource : public auth::TokenSource {
  public:
   explicit ExecTokenSource(ExecPlugin plugin);
