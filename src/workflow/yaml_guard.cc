@@ -5,6 +5,7 @@
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -66,8 +67,13 @@ class Guard : public YAML::EventHandler {
   Guard(const std::string& file, const YamlLimits& limits) : file_(file), limits_(limits) {}
 
   int documents = 0;
+  // A byte the text check refused (invalid UTF-8, a control character): the pass goes on up to
+  // it only to say where it is ("in spec.steps[0].env.X (step "a")"), then stops there.
+  std::optional<size_t> bad_at;
+  std::string bad_context;
 
   void OnDocumentStart(const YAML::Mark& mark) override {
+    note(mark, false);
     if (++documents > 1) {
       throw invalid_at(at(file_, mark), "a second YAML document: a krdc file holds exactly one",
                        "remove the `---` line and what follows, or put it in its own file");
@@ -76,6 +82,7 @@ class Guard : public YAML::EventHandler {
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    note(mark, !is_key());
     if (is_key()) {
       throw invalid_at(at(file_, mark), fmt::format("an empty key {}", where()), "keys must be plain strings");
     }
@@ -83,12 +90,14 @@ class Guard : public YAML::EventHandler {
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    note(mark, !is_key());
     throw invalid_at(at(file_, mark), fmt::format("YAML alias {}: aliases (*name, <<: *name) are not allowed in krdc files",
                                                   where(!is_key())),
                      "write the value out where it is used");
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string& value) override {
+    note(mark, !is_key());
     if (auto bad = invalid_utf8_at(value)) {
       throw invalid_at(at(file_, mark), fmt::format("a string {} is not valid UTF-8 (byte {} of it)",
                                                     where(!is_key()), *bad + 1));
@@ -123,9 +132,22 @@ class Guard : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
  private:
+  // Before each event: remember the context of the last node that starts at or before the bad
+  // byte; stop at the first node after it.
+  void note(const YAML::Mark& mark, bool value) {
+    if (!bad_at || mark.pos < 0) return;
+    if (static_cast<size_t>(mark.pos) > *bad_at) throw Stop{};
+    bad_context = where(value);
+  }
+
+ public:
+  struct Stop {};
+
+ private:
   bool is_key() const { return !stack_.empty() && stack_.back().is_map && stack_.back().expect_key; }
 
   void open(const YAML::Mark& mark, bool is_map) {
+    note(mark, !is_key());
     if (is_key()) {
       throw invalid_at(at(file_, mark), fmt::format("a {} used as a key {}", is_map ? "mapping" : "list", where()),
                        "keys must be plain strings");
@@ -221,25 +243,36 @@ void guard_yaml(const std::string& text, const std::string& file, const YamlLimi
     throw InvalidInput(fmt::format("{}: {} bytes is more than a krdc file may hold ({} bytes)", file, text.size(),
                                    limits.max_bytes));
   }
-  if (auto bad = invalid_utf8_at(text)) {
-    throw invalid_at(at_offset(file, text, *bad),
-                     fmt::format("invalid UTF-8 (byte 0x{:02x}): krdc files are UTF-8 text",
-                                 static_cast<unsigned char>(text[*bad])),
-                     "re-save the file as UTF-8");
-  }
-  if (auto bad = control_char_at(text)) {
-    throw invalid_at(at_offset(file, text, *bad),
-                     fmt::format("control character 0x{:02x} in the text", static_cast<unsigned char>(text[*bad])),
-                     "write it as an escape in a double-quoted string, or remove it");
-  }
-  std::istringstream in(text);
+  const auto bad_utf8 = invalid_utf8_at(text);
+  const auto control = control_char_at(text);
   Guard guard(file, limits);
+  if (bad_utf8 || control) guard.bad_at = std::min(bad_utf8.value_or(text.size()), control.value_or(text.size()));
+  std::istringstream in(text);
+  std::optional<YAML::Exception> syntax;
   try {
     YAML::Parser parser(in);
     while (parser.HandleNextDocument(guard)) {
     }
+  } catch (const Guard::Stop&) {
   } catch (const YAML::Exception& e) {
-    throw invalid_at(at(file, e.mark), fmt::format("YAML syntax error: {}", e.msg),
+    syntax = e;
+  } catch (const InvalidInput&) {
+    if (!guard.bad_at) throw;  // a bad byte comes first, whatever the parser made of it
+  }
+  if (guard.bad_at) {
+    const size_t at_byte = *guard.bad_at;
+    const auto byte = static_cast<unsigned char>(text[at_byte]);
+    const std::string near = guard.bad_context.empty() ? "" : " near " + guard.bad_context.substr(3);
+    if (bad_utf8 && *bad_utf8 == at_byte) {
+      throw invalid_at(at_offset(file, text, at_byte),
+                       fmt::format("invalid UTF-8 (byte 0x{:02x}){}: krdc files are UTF-8 text", byte, near),
+                       "re-save the file as UTF-8");
+    }
+    throw invalid_at(at_offset(file, text, at_byte), fmt::format("control character 0x{:02x}{}", byte, near),
+                     "write it as an escape in a double-quoted string, or remove it");
+  }
+  if (syntax) {
+    throw invalid_at(at(file, syntax->mark), fmt::format("YAML syntax error: {}", syntax->msg),
                      "check the indentation and quoting around that position");
   }
 }
