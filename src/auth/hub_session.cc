@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "krdc/auth/jwt_parts.h"
+#include "krdc/auth/verifier.h"
+
 namespace krdc::auth {
 
 namespace {
@@ -51,6 +54,12 @@ std::shared_ptr<HubSession> HubSession::start(std::shared_ptr<Hub> hub, TokenCac
 void HubSession::verify_locked() {
   try {
     claims_ = hub_->verify(tokens_.access_token);
+  } catch (const UnreachableError&) {
+    // The hub is down but this session's token, from krdc's own 0600 cache, was verified when
+    // it was stored and is still valid: go on with its claims (the clusters verify it anyway,
+    // against their own copy of the hub's keys). A run needing no new token does not need the
+    // hub (docs/architecture.md, "Identity"); renewal, exchange and login still do.
+    if (kind_ == Kind::kStatic || !cached_claims_still_valid()) throw;
   } catch (const AuthError& e) {
     // A cached session the hub no longer vouches for (keys rotated, realm reset, tampered
     // cache): say what to do about it.
@@ -58,6 +67,14 @@ void HubSession::verify_locked() {
     throw AuthError(e.what(), kind_ == Kind::kLogin ? "run: krdc login" : "check KRDC_CLIENT_ID and the hub URL");
   }
   if (tokens_.expires_at == Clock::time_point{}) tokens_.expires_at = claims_->expires_at;
+}
+
+bool HubSession::cached_claims_still_valid() {
+  Claims c = claims_from_payload(jwt_payload_unverified(tokens_.access_token));
+  const auto margin = std::chrono::seconds(10);
+  if (c.issuer != hub_->issuer() || c.expires_at <= Clock::now() + margin) return false;
+  claims_ = std::move(c);
+  return true;
 }
 
 void HubSession::renew_locked() {

@@ -45,6 +45,8 @@ class HubSession : public TokenSource, public std::enable_shared_from_this<HubSe
   HubSession(std::shared_ptr<Hub> hub, TokenCache cache, TokenSet tokens, Kind kind);
 
  private:
+  // Hub unreachable: adopts the cached token's own claims if it is still valid (see .cc).
+  bool cached_claims_still_valid();
   void renew_locked();  // refresh / re-obtain; throws AuthError "session expired: run krdc login"
   void verify_locked();
 
