@@ -49,6 +49,9 @@ ResultWriter::ResultWriter(std::string path) : path_(std::move(path)) {
     throw InvalidInput(fmt::format("cannot open result file {}: {}", path_, std::strerror(errno)),
                        "choose a writable place with --results FILE");
   }
+  // 0600 even for a file an older krdc (or the user's umask) left readable: it holds log tails.
+  // Regular files only: --results may name a device (/dev/stdout), which is not ours to change.
+  if (struct stat mode_of {}; ::fstat(fd_, &mode_of) == 0 && S_ISREG(mode_of.st_mode)) ::fchmod(fd_, 0600);
   // One krdc per result file: a second one (a --resume or attach while the run still goes)
   // would adopt the same attempts and run steps twice. The lock goes with the process, even
   // on SIGKILL. Files that cannot be locked (e.g. /dev/full, some network filesystems) are

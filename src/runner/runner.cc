@@ -64,6 +64,12 @@ std::string inputs_digest(const workflow::Step& step, const std::vector<std::str
   nlohmann::json identity = {{"step", step.name},          {"image", step.app.image}, {"command", step.app.command},
                              {"dir", step.app.dir},         {"args", args},            {"env", step.env},
                              {"cluster", step.cluster},     {"pull", step.pull}};
+  // Secret references (never values): pointing a step at another Secret reruns it.
+  if (!step.secret_env.empty()) {
+    nlohmann::json refs = nlohmann::json::object();
+    for (const auto& [name, ref] : step.secret_env) refs[name] = {ref.name, ref.key};
+    identity["secretEnv"] = std::move(refs);
+  }
   if (auto files = app_content(step); !files.empty()) identity["files"] = std::move(files);
   return util::sha256_digest(identity.dump());
 }
