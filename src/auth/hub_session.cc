@@ -110,6 +110,14 @@ void HubSession::renew_locked() {
         }
         tokens_ = std::move(fresh);
       } catch (const OAuthError& e) {
+        // invalid_client / unauthorized_client: krdc's own client is refused, and a new login
+        // would be refused the same way: say what to fix instead.
+        if (e.error() == "invalid_client" || e.error() == "unauthorized_client") {
+          throw AuthError(fmt::format("the hub {} refused krdc's client \"{}\" ({}{})", s.issuer, s.client_id, e.error(),
+                                      e.description().empty() ? "" : ": " + e.description()),
+                          "check hub.clientId and hub.clientSecretFile in your krdc config (or KRDC_CLIENT_ID / "
+                          "KRDC_CLIENT_SECRET_FILE); a new login will not help until the hub accepts the client");
+        }
         // invalid_grant: refresh token expired, revoked (logout elsewhere) or session ended at the hub.
         throw AuthError(kExpired, e.description().empty() ? "" : "the hub said: " + e.description());
       }

@@ -131,6 +131,7 @@ struct FakeHub {
           slow.delay = refresh_delay;
           return slow;
         }
+        if (form["refresh_token"] == "client-refused") return oauth_error("invalid_client", "Invalid client credentials");
         return form["refresh_token"].starts_with("refresh-") ? tokens(user_aud) : oauth_error("invalid_grant", "Token is not active");
       }
       if (form["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange") {
@@ -289,6 +290,24 @@ TEST_CASE("auth: a refresh refused by the hub is 'session expired: run krdc logi
     FAIL("expected AuthError");
   } catch (const krdc::AuthError& e) {
     CHECK(std::string(e.what()) == "session expired: run krdc login");
+  }
+}
+
+TEST_CASE("auth: a refresh refused because of krdc's client points at the client, not at a new login") {
+  FakeHub fake;
+  TempDir tmp;
+  auto hub = make_hub(fake);
+  TokenSet t = run_device_flow(*hub, DeviceFlowOptions{"openid", {}, [](std::chrono::seconds) {}, {}});
+  t.refresh_token = "client-refused";  // the fake answers invalid_client, as Keycloak does for a wrong secret
+  auto session = HubSession::start(hub, TokenCache(tmp.path / "krdc"), t, HubSession::Kind::kLogin);
+  session->invalidate();
+  try {
+    session->token();
+    FAIL("expected AuthError");
+  } catch (const krdc::AuthError& e) {
+    CHECK(std::string(e.what()).find("refused krdc's client \"krdc-cli\" (invalid_client") != std::string::npos);
+    CHECK(e.hint().find("clientSecretFile") != std::string::npos);
+    CHECK(std::string(e.what()).find("run krdc login") == std::string::npos);
   }
 }
 
