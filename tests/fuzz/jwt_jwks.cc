@@ -1,7 +1,9 @@
 // JWT and JWKS parsing: the unverified peeks (jwt_header/payload_unverified, base64url),
 // claims_from_payload, JWK → PEM (rsa_jwk_to_pem, each key of a JWKS document as JwksCache
 // takes them) and TokenVerifier::verify against those keys, so a seed with a real signature
-// reaches cpp-jwt's decoder and the checks after it.
+// reaches cpp-jwt's decoder and the checks after it. The second part is also read as a token
+// endpoint response and as a cached token set (parse_token_response, token_set_from_json: the
+// expiry arithmetic on the hub's numbers), and the token as an access token without expires_in.
 //
 // Input: the token on the first line; the rest, optional, a JWKS document
 //   {"keys": [{"kty": "RSA", "kid": "k1", "n": "...", "e": "AQAB"}]}
@@ -11,6 +13,7 @@
 #include "fuzz_support.h"
 #include "krdc/auth/jwk.h"
 #include "krdc/auth/jwt_parts.h"
+#include "krdc/auth/token_set.h"
 #include "krdc/auth/verifier.h"
 
 using nlohmann::json;
@@ -54,6 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (!doc.is_discarded()) {
     krdc::fuzz::refused_or_ok([&] { (void)krdc::auth::rsa_jwk_to_pem(doc); });
   }
+
+  const auto now = krdc::auth::Clock::now();
+  krdc::fuzz::refused_or_ok([&] { (void)krdc::auth::parse_token_response(jwks, now); });
+  krdc::fuzz::refused_or_ok([&] { (void)krdc::auth::parse_token_response(json{{"access_token", token}}.dump(-1, ' ', false, json::error_handler_t::replace), now); });
+  if (doc.is_object()) krdc::fuzz::refused_or_ok([&] { (void)krdc::auth::token_set_from_json(doc); });
 
   const krdc::auth::TokenVerifier verifier(kIssuer, keys);
   krdc::fuzz::refused_or_ok([&] { (void)verifier.verify(token, "krdc-cluster-kisti"); });
