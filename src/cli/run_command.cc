@@ -245,7 +245,8 @@ int attach_run(const std::string& results, RunArgs base, const GlobalOptions& gl
   }
   // The run's own params, as it resolved them: the attached run must compute the same inputs.
   base.params.clear();
-  for (const auto& [key, value] : header->value("params", nlohmann::json::object()).items()) {
+  const nlohmann::json params = header->value("params", nlohmann::json::object());  // outlives the loop
+  for (const auto& [key, value] : params.items()) {
     base.params.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
   }
   base.results = results;
