@@ -25,9 +25,14 @@ void JwksCache::fetch() {
   std::map<std::string, std::string> keys;
   for (const auto& k : j["keys"]) {
     // Only RSA signing keys: Keycloak also lists encryption keys (use "enc") we must not accept.
-    if (!k.is_object() || k.value("kty", "") != "RSA" || k.value("use", "sig") != "sig") continue;
+    // A hub may send anything: fields of the wrong type make the key unusable, not krdc crash.
+    const auto text = [&k](const char* field, const char* absent) -> std::string {
+      if (!k.contains(field)) return absent;
+      return k[field].is_string() ? k[field].get<std::string>() : std::string("\x01not a string");
+    };
+    if (!k.is_object() || text("kty", "") != "RSA" || text("use", "sig") != "sig") continue;
     try {
-      keys[k.value("kid", "")] = rsa_jwk_to_pem(k);
+      keys[text("kid", "")] = rsa_jwk_to_pem(k);
     } catch (const AuthError&) {
       // one malformed key must not make the others unusable
     }

@@ -64,4 +64,23 @@ std::string base64url_encode(std::string_view in) {
 nlohmann::json jwt_header_unverified(std::string_view token) { return part(token, 0); }
 nlohmann::json jwt_payload_unverified(std::string_view token) { return part(token, 1); }
 
+std::optional<long long> json_seconds(const nlohmann::json& value, long long max) {
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<unsigned long long>();
+    return v <= static_cast<unsigned long long>(max) ? std::optional<long long>(static_cast<long long>(v)) : std::nullopt;
+  }
+  if (!value.is_number_integer()) return std::nullopt;
+  const auto v = value.get<long long>();
+  return v >= 0 && v <= max ? std::optional<long long>(v) : std::nullopt;
+}
+
+bool compact_jws_charset(std::string_view token) {
+  for (char c : token) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                    c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace krdc::auth

@@ -48,20 +48,22 @@ TokenSet parse_token_response(const std::string& body, Clock::time_point now) {
     throw UnreachableError("the hub's token endpoint answered without an access token");
   }
   TokenSet t = string_fields(j);
-  if (j.contains("expires_in") && j["expires_in"].is_number()) {
-    t.expires_at = now + std::chrono::seconds(j["expires_in"].get<long long>());
+  // Numbers from the hub are bounded before they become times (json_seconds: fuzzing found UB).
+  if (auto in = j.contains("expires_in") ? json_seconds(j["expires_in"], kMaxLifetimeSeconds) : std::nullopt) {
+    t.expires_at = now + std::chrono::seconds(*in);
   } else {
     try {
       auto p = jwt_payload_unverified(t.access_token);
-      if (p.contains("exp") && p["exp"].is_number()) t.expires_at = from_epoch(p["exp"].get<long long>());
+      if (auto exp = p.contains("exp") ? json_seconds(p["exp"], kMaxEpochSeconds) : std::nullopt) t.expires_at = from_epoch(*exp);
     } catch (const AuthError&) {
       // opaque access token without expires_in: expiry unknown, refreshed only after a 401
     }
   }
   // Keycloak: refresh_expires_in 0 means an offline token that does not expire by time.
-  if (j.contains("refresh_expires_in") && j["refresh_expires_in"].is_number() &&
-      j["refresh_expires_in"].get<long long>() > 0) {
-    t.refresh_expires_at = now + std::chrono::seconds(j["refresh_expires_in"].get<long long>());
+  if (auto in = j.contains("refresh_expires_in") ? json_seconds(j["refresh_expires_in"], kMaxLifetimeSeconds)
+                                                   : std::nullopt;
+      in && *in > 0) {
+    t.refresh_expires_at = now + std::chrono::seconds(*in);
   }
   return t;
 }
@@ -75,9 +77,11 @@ nlohmann::json to_json(const TokenSet& t) {
 
 TokenSet token_set_from_json(const nlohmann::json& j) {
   TokenSet t = string_fields(j);
-  if (j.contains("expires_at") && j["expires_at"].is_number()) t.expires_at = from_epoch(j["expires_at"].get<long long>());
-  if (j.contains("refresh_expires_at") && j["refresh_expires_at"].is_number()) {
-    t.refresh_expires_at = from_epoch(j["refresh_expires_at"].get<long long>());
+  if (auto at = j.contains("expires_at") ? json_seconds(j["expires_at"], kMaxEpochSeconds) : std::nullopt) {
+    t.expires_at = from_epoch(*at);
+  }
+  if (auto at = j.contains("refresh_expires_at") ? json_seconds(j["refresh_expires_at"], kMaxEpochSeconds) : std::nullopt) {
+    t.refresh_expires_at = from_epoch(*at);
   }
   return t;
 }

@@ -59,8 +59,12 @@ Claims claims_from_payload(const nlohmann::json& p) {
       if (access.is_object() && access.contains("roles")) c.client_roles[client] = strings(access["roles"]);
     }
   }
-  if (p.contains("exp") && p["exp"].is_number()) c.expires_at = Clock::time_point(std::chrono::seconds(p["exp"].get<long long>()));
-  if (p.contains("iat") && p["iat"].is_number()) c.issued_at = Clock::time_point(std::chrono::seconds(p["iat"].get<long long>()));
+  if (auto exp = p.contains("exp") ? json_seconds(p["exp"], kMaxEpochSeconds) : std::nullopt) {
+    c.expires_at = Clock::time_point(std::chrono::seconds(*exp));
+  }
+  if (auto iat = p.contains("iat") ? json_seconds(p["iat"], kMaxEpochSeconds) : std::nullopt) {
+    c.issued_at = Clock::time_point(std::chrono::seconds(*iat));
+  }
   return c;
 }
 
@@ -68,6 +72,9 @@ TokenVerifier::TokenVerifier(std::string issuer, KeySource& keys, std::chrono::s
     : issuer_(std::move(issuer)), keys_(keys), leeway_(leeway) {}
 
 Claims TokenVerifier::verify(const std::string& token, const std::string& audience) const {
+  // Only a compact JWS's characters reach cpp-jwt: its base64 decoder indexes a table with a
+  // signed char and reads out of bounds on bytes >= 0x80 (found by tests/fuzz/jwt_jwks).
+  if (!compact_jws_charset(token)) throw AuthError("token rejected: not a compact JWS (unexpected characters)");
   // Unverified peeks give precise messages; acceptance is decided by cpp-jwt below.
   auto header = jwt_header_unverified(token);
   auto payload = jwt_payload_unverified(token);
@@ -77,7 +84,9 @@ Claims TokenVerifier::verify(const std::string& token, const std::string& audien
   }
   const std::string alg = str(header, "alg");
   if (alg != "RS256") throw AuthError(fmt::format("token rejected: algorithm \"{}\" is not accepted (RS256 only)", alg));
-  if (!payload.contains("exp") || !payload["exp"].is_number()) throw AuthError("token rejected: it has no expiry");
+  if (!payload.contains("exp") || !json_seconds(payload["exp"], kMaxEpochSeconds)) {
+    throw AuthError("token rejected: it has no expiry (an integer time)");
+  }
 
   const std::string kid = str(header, "kid");
   auto pem = keys_.public_key_pem(kid);
