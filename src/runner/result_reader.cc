@@ -43,7 +43,7 @@ const std::map<std::string, Kind>& field_kinds() {
       {"skipped", Kind::kInteger},   {"cancelled", Kind::kInteger}, {"detached", Kind::kInteger},
       {"delayMs", Kind::kInteger},   {"durationSec", Kind::kNumber}, {"outputs", Kind::kObject},
       {"details", Kind::kObject},    {"params", Kind::kObject},    {"adopted", Kind::kObject},
-      {"args", Kind::kArray},        {"resumed", Kind::kBool}};
+      {"args", Kind::kArray},        {"resumed", Kind::kBool},     {"maybeRunning", Kind::kBool}};
   return kinds;
 }
 
@@ -142,11 +142,10 @@ ResumeIndex::ResumeIndex(const ResultFile& file) {
       if (it != in_flight_.end() && it->second.record_run == run) it->second.submitted = r.value("details", json::object());
     } else if (event == "retry" || event == "end" || event == "lost") {
       // That attempt is over (a retry record closes its attempt; the next has its own start) —
-      // unless krdc lost sight of it after it existed (cluster unreachable): it may still run.
+      // unless krdc lost sight of it after it existed (`maybeRunning`): it may still run.
       auto it = in_flight_.find(step);
       if (it != in_flight_.end() && it->second.record_run == run) {
-        const bool maybe_running = r.value("error", "") == "unreachable" && !it->second.submitted.empty();
-        if (!maybe_running) in_flight_.erase(it);
+        if (!r.value("maybeRunning", false)) in_flight_.erase(it);
       }
     }
     if (event != "end" || r.value("status", "") != "succeeded") continue;

@@ -86,6 +86,7 @@ struct Completion {
   std::string digest;
   std::vector<std::string> args;
   fs::path log_file;
+  bool maybe_running = false;  // krdc lost sight of the last attempt after it existed
 };
 
 // The last `n` lines of `text`, without a trailing newline.
@@ -391,6 +392,7 @@ struct Runner::Impl {
       r.status_.step_started(s.name, target.attempt, executor.name());
 
       AttemptObserver attempt_observer(*this, i, target);
+      c.maybe_running = false;
       try {
         c.result = executor.run(req, attempt_observer, stop);
       } catch (const Error& e) {
@@ -398,6 +400,10 @@ struct Runner::Impl {
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
         c.result.reason = e.what();
         c.result.error = exec::error_kind(e);
+        // Cut off from the cluster after the attempt existed there: its outcome is unknown and
+        // it may still be running. (A result that merely reports an unreachable cluster, like
+        // a proxy's, is an outcome: the attempt is over.)
+        c.maybe_running = c.result.error == exec::ErrorKind::kUnreachable && attempt_observer.submitted.has_value();
       } catch (const std::exception& e) {
         c.result = exec::StepResult{};
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
@@ -415,11 +421,9 @@ struct Runner::Impl {
         }
         continue;
       }
-      // Cut off from the cluster after the attempt existed there: it may still be running. The
-      // next try follows that same attempt (or, if it is gone, starts afresh): never two.
-      if (c.result.error == exec::ErrorKind::kUnreachable && attempt_observer.submitted) {
-        adopt = AttemptTarget{target.run_id, target.attempt, true, *attempt_observer.submitted};
-      }
+      // The next try follows an attempt that may still be running (or, if it is gone, starts
+      // afresh): never two.
+      if (c.maybe_running) adopt = AttemptTarget{target.run_id, target.attempt, true, *attempt_observer.submitted};
       const bool retryable = c.result.status == StepStatus::kFailed || c.result.status == StepStatus::kTimedOut;
       if (!retryable || tries > s.retries || stop.cancelled()) break;
       ++tries;
@@ -470,6 +474,7 @@ struct Runner::Impl {
     if (!s.cluster.empty()) rec["cluster"] = s.cluster;
     if (!c.result.reason.empty()) rec["reason"] = c.result.reason;
     if (c.result.error != exec::ErrorKind::kNone) rec["error"] = exec::to_string(c.result.error);
+    if (c.maybe_running) rec["maybeRunning"] = true;  // a later --resume adopts it (ResumeIndex)
     if (!c.result.details.empty()) rec["details"] = c.result.details;
     std::string excerpt;
     std::string detail = c.result.reason;

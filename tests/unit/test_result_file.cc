@@ -156,7 +156,11 @@ TEST_CASE("the resume index knows which attempts were left in flight, under thei
   f.records.push_back(rec("start", "r1", "c", {{"attempt", 1}, {"inputsDigest", "dc"}}));
   f.records.push_back(rec("start", "r1", "d", {{"attempt", 1}, {"inputsDigest", "dd"}}));
   f.records.push_back(rec("submitted", "r1", "d", {{"attempt", 1}, {"details", {{"uid", "ud"}}}}));
-  f.records.push_back(rec("end", "r1", "d", {{"status", "failed"}, {"error", "unreachable"}}));
+  f.records.push_back(rec("end", "r1", "d", {{"status", "failed"}, {"error", "unreachable"}, {"maybeRunning", true}}));
+  // e: a proxy's reported outcome ("unreachable" remote) is an outcome: not in flight.
+  f.records.push_back(rec("start", "r1", "e", {{"attempt", 1}, {"inputsDigest", "de"}}));
+  f.records.push_back(rec("submitted", "r1", "e", {{"attempt", 1}, {"details", {{"uid", "ue"}}}}));
+  f.records.push_back(rec("end", "r1", "e", {{"status", "failed"}, {"error", "unreachable"}}));
   // Run r2 adopted c (and was killed too): the attempt keeps r1's name.
   f.records.push_back(rec("start", "r2", "c", {{"attempt", 1}, {"adopted", {{"run", "r1"}, {"attempt", 1}}}, {"inputsDigest", "dc"}}));
   krdc::runner::ResumeIndex index{f};
@@ -172,6 +176,7 @@ TEST_CASE("the resume index knows which attempts were left in flight, under thei
   CHECK(index.in_flight("c")->submitted.empty());
   REQUIRE(index.in_flight("d"));
   CHECK(index.in_flight("d")->submitted["uid"] == "ud");
+  CHECK_FALSE(index.in_flight("e"));
   CHECK(index.in_flight_count() == 3);
 }
 

@@ -278,3 +278,38 @@ TEST_CASE("after losing sight of an attempt that existed, the retry follows that
   CHECK(out.end_of("far")["outputs"]["adopted"] == true);
   CHECK(out.count("submitted", "far") == 1);
 }
+
+namespace {
+// An executor whose attempt ends with an outcome that names an unreachable cluster (as a proxy
+// reports its remote cluster): the attempt is over, so a retry starts a new one.
+class ReportsUnreachable : public krdc::exec::Executor {
+ public:
+  std::string name() const override { return "fake"; }
+  nlohmann::json describe(const krdc::exec::StepRequest&) const override { return {}; }
+  krdc::exec::StepResult run(const krdc::exec::StepRequest& req, krdc::exec::StepObserver& observer,
+                             const krdc::exec::CancelToken&) override {
+    requests.push_back(req);
+    observer.on_submitted(req, {{"job", "j"}, {"uid", "u" + std::to_string(requests.size())}});
+    krdc::exec::StepResult r;
+    r.status = krdc::exec::StepStatus::kFailed;
+    r.error = krdc::exec::ErrorKind::kUnreachable;
+    r.reason = "on cluster unist: unreachable";
+    return r;
+  }
+  std::vector<krdc::exec::StepRequest> requests;
+};
+}  // namespace
+
+TEST_CASE("an attempt that ended reporting an unreachable cluster is over: retried afresh, not adopted") {
+  ReportsUnreachable cluster;
+  Harness h;
+  h.executor = &cluster;
+  const auto out = h.run(workflow_yaml(sh_step("far", "true", "      retries: 1\n      retryBackoff: 10ms\n")));
+  CHECK(out.summary.status == "failed");
+  REQUIRE(cluster.requests.size() == 2);
+  CHECK_FALSE(cluster.requests[1].adopt);
+  CHECK(cluster.requests[1].attempt == 2);
+  CHECK_FALSE(out.end_of("far").contains("maybeRunning"));
+  krdc::runner::ResumeIndex index(krdc::runner::read_result_file(h.results()));
+  CHECK_FALSE(index.in_flight("far"));  // --resume starts it afresh
+}
