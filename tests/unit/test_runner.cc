@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "krdc/util/errors.h"
@@ -239,16 +240,29 @@ TEST_CASE("a run of 300 steps leaves no file descriptor and no process behind") 
 }
 
 namespace {
-// A cluster that goes out of sight once: the first attempt exists (submitted) and then the
-// watch is lost; afterwards the executor answers from what it is asked to do.
-class OutOfSightOnce : public krdc::exec::Executor {
+// A cluster whose answers a test scripts: `answer(request, observer, n)` for the nth call (1-based).
+class ScriptedCluster : public krdc::exec::Executor {
  public:
+  using Answer = std::function<krdc::exec::StepResult(const krdc::exec::StepRequest&, krdc::exec::StepObserver&, size_t)>;
+  explicit ScriptedCluster(Answer answer) : answer_(std::move(answer)) {}
   std::string name() const override { return "fake"; }
   nlohmann::json describe(const krdc::exec::StepRequest&) const override { return {}; }
   krdc::exec::StepResult run(const krdc::exec::StepRequest& req, krdc::exec::StepObserver& observer,
                              const krdc::exec::CancelToken&) override {
     requests.push_back(req);
-    if (requests.size() == 1) {
+    return answer_(req, observer, requests.size());
+  }
+  std::vector<krdc::exec::StepRequest> requests;
+
+ private:
+  Answer answer_;
+};
+}  // namespace
+
+TEST_CASE("after losing sight of an attempt that existed, the retry follows that attempt, never a second one") {
+  // The first attempt exists (submitted), then the watch is lost; afterwards the cluster answers.
+  ScriptedCluster cluster([](const krdc::exec::StepRequest& req, krdc::exec::StepObserver& observer, size_t n) {
+    if (n == 1) {
       observer.on_submitted(req, {{"job", "j"}, {"uid", "u1"}});
       throw krdc::UnreachableError("watch lost", "the Job may still exist");
     }
@@ -256,13 +270,7 @@ class OutOfSightOnce : public krdc::exec::Executor {
     r.status = krdc::exec::StepStatus::kSucceeded;
     r.outputs = {{"adopted", req.adopt}};
     return r;
-  }
-  std::vector<krdc::exec::StepRequest> requests;
-};
-}  // namespace
-
-TEST_CASE("after losing sight of an attempt that existed, the retry follows that attempt, never a second one") {
-  OutOfSightOnce cluster;
+  });
   Harness h;
   h.executor = &cluster;
   const auto out = h.run(workflow_yaml(sh_step("far", "true", "      retries: 1\n      retryBackoff: 10ms\n")));
@@ -279,29 +287,17 @@ TEST_CASE("after losing sight of an attempt that existed, the retry follows that
   CHECK(out.count("submitted", "far") == 1);
 }
 
-namespace {
-// An executor whose attempt ends with an outcome that names an unreachable cluster (as a proxy
-// reports its remote cluster): the attempt is over, so a retry starts a new one.
-class ReportsUnreachable : public krdc::exec::Executor {
- public:
-  std::string name() const override { return "fake"; }
-  nlohmann::json describe(const krdc::exec::StepRequest&) const override { return {}; }
-  krdc::exec::StepResult run(const krdc::exec::StepRequest& req, krdc::exec::StepObserver& observer,
-                             const krdc::exec::CancelToken&) override {
-    requests.push_back(req);
-    observer.on_submitted(req, {{"job", "j"}, {"uid", "u" + std::to_string(requests.size())}});
+TEST_CASE("an attempt that ended reporting an unreachable cluster is over: retried afresh, not adopted") {
+  // Every attempt ends with an outcome naming an unreachable cluster, as a proxy reports its
+  // remote cluster: the attempt is over, so a retry starts a new one.
+  ScriptedCluster cluster([](const krdc::exec::StepRequest& req, krdc::exec::StepObserver& observer, size_t n) {
+    observer.on_submitted(req, {{"job", "j"}, {"uid", "u" + std::to_string(n)}});
     krdc::exec::StepResult r;
     r.status = krdc::exec::StepStatus::kFailed;
     r.error = krdc::exec::ErrorKind::kUnreachable;
     r.reason = "on cluster unist: unreachable";
     return r;
-  }
-  std::vector<krdc::exec::StepRequest> requests;
-};
-}  // namespace
-
-TEST_CASE("an attempt that ended reporting an unreachable cluster is over: retried afresh, not adopted") {
-  ReportsUnreachable cluster;
+  });
   Harness h;
   h.executor = &cluster;
   const auto out = h.run(workflow_yaml(sh_step("far", "true", "      retries: 1\n      retryBackoff: 10ms\n")));
