@@ -23,6 +23,7 @@ Plan::Plan(const workflow::Workflow& wf)
       dependents_(wf.steps.size()),
       pending_needs_(wf.steps.size(), 0),
       unfinished_(wf.steps.size()) {
+  for (const auto& step : wf.steps) runs_if_upstream_skipped_.push_back(step.run_if_upstream_skipped ? 1 : 0);
   std::unordered_map<std::string, size_t> index;
   for (size_t i = 0; i < wf.steps.size(); ++i) index[wf.steps[i].name] = i;
   for (size_t i = 0; i < wf.steps.size(); ++i) {
@@ -43,6 +44,11 @@ void Plan::mark_ready_if_possible(size_t step) {
   }
 }
 
+void Plan::need_met(size_t step) {
+  --pending_needs_[step];
+  mark_ready_if_possible(step);
+}
+
 std::vector<size_t> Plan::take_ready() {
   std::vector<size_t> out;
   out.swap(ready_);
@@ -56,10 +62,7 @@ std::vector<size_t> Plan::finish(size_t step, bool succeeded) {
   states_[step] = succeeded ? StepState::kSucceeded : StepState::kFailed;
   --unfinished_;
   if (succeeded) {
-    for (size_t d : dependents_[step]) {
-      --pending_needs_[d];
-      mark_ready_if_possible(d);
-    }
+    for (size_t d : dependents_[step]) need_met(d);
     return skipped;
   }
   std::vector<size_t> todo(dependents_[step].begin(), dependents_[step].end());
@@ -75,6 +78,30 @@ std::vector<size_t> Plan::finish(size_t step, bool succeeded) {
   ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
                               [&](size_t s) { return states_[s] != StepState::kReady; }),
                ready_.end());
+  std::sort(skipped.begin(), skipped.end());
+  return skipped;
+}
+
+std::vector<size_t> Plan::skip(size_t step) {
+  std::vector<size_t> skipped;
+  states_[step] = StepState::kSkipped;
+  --unfinished_;
+  std::vector<size_t> todo{step};
+  while (!todo.empty()) {
+    const size_t s = todo.back();
+    todo.pop_back();
+    for (size_t d : dependents_[s]) {
+      if (states_[d] != StepState::kWaiting) continue;  // already skipped through another need
+      if (runs_if_upstream_skipped_[d]) {
+        need_met(d);
+        continue;
+      }
+      states_[d] = StepState::kSkipped;
+      --unfinished_;
+      skipped.push_back(d);
+      todo.push_back(d);
+    }
+  }
   std::sort(skipped.begin(), skipped.end());
   return skipped;
 }

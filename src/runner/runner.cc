@@ -5,18 +5,18 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <fstream>
-#include <iterator>
 #include <mutex>
-#include <random>
+#include <optional>
 #include <set>
 
+#include "attempts.h"
 #include "krdc/exec/outputs.h"
 #include "krdc/plan/plan.h"
-#include "krdc/util/digest.h"
 #include "krdc/util/errors.h"
 #include "krdc/util/worker_pool.h"
+#include "krdc/workflow/condition.h"
 #include "krdc/workflow/params.h"
+#include "krdc/workflow/scatter.h"
 #include "krdc/workflow/template.h"
 
 namespace krdc::runner {
@@ -25,69 +25,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using exec::StepStatus;
 
-std::string new_run_id() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  std::random_device rd;
-  return fmt::format("{}-{:06x}", buf, rd() & 0xffffff);
-}
-
 namespace {
-
-// Digests of the files an app run from its directory consists of: its descriptor (when it has
-// one of its own, not the workflow) and each command word naming a regular file in `dir`.
-nlohmann::json app_content(const workflow::Step& step) {
-  nlohmann::json files = nlohmann::json::object();
-  if (!step.cluster.empty() || step.app.dir.empty()) return files;
-  std::vector<fs::path> paths;
-  if (!step.app.mark.file.empty() && step.app.mark.file != step.mark.file) paths.emplace_back(step.app.mark.file);
-  for (const auto& word : step.app.command) {
-    if (word.empty() || word[0] == '-') continue;
-    const fs::path p = fs::path(word).is_absolute() ? fs::path(word) : fs::path(step.app.dir) / word;
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec) && fs::path(word).is_relative()) paths.push_back(p);
-  }
-  for (const auto& p : paths) {
-    std::ifstream in(p, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    files[p.filename().string()] = util::sha256_digest(bytes);
-  }
-  return files;
-}
-
-}  // namespace
-
-std::string inputs_digest(const workflow::Step& step, const std::vector<std::string>& args) {
-  nlohmann::json identity = {{"step", step.name},          {"image", step.app.image}, {"command", step.app.command},
-                             {"dir", step.app.dir},         {"args", args},            {"env", step.env},
-                             {"cluster", step.cluster},     {"pull", step.pull}};
-  // Secret references (never values): pointing a step at another Secret reruns it.
-  if (!step.secret_env.empty()) {
-    nlohmann::json refs = nlohmann::json::object();
-    for (const auto& [name, ref] : step.secret_env) refs[name] = {ref.name, ref.key};
-    identity["secretEnv"] = std::move(refs);
-  }
-  if (auto files = app_content(step); !files.empty()) identity["files"] = std::move(files);
-  return util::sha256_digest(identity.dump());
-}
-
-namespace {
-
-// What a worker thread hands back to the scheduling loop.
-struct Completion {
-  size_t step = 0;
-  exec::StepResult result;
-  int attempts = 0;
-  double seconds = 0;
-  std::string executor;
-  std::string digest;
-  std::vector<std::string> args;
-  fs::path log_file;
-  bool maybe_running = false;  // krdc lost sight of the last attempt after it existed
-};
 
 // The last `n` lines of `text`, without a trailing newline.
 std::string last_lines(const std::string& text, size_t n) {
@@ -114,29 +52,59 @@ class Observer : public exec::StepObserver {
   StatusPrinter& status_;
 };
 
-// Which attempt a request names: one this run starts, or one an earlier krdc started that this
-// run adopts (docs/architecture.md, "Reattach").
-struct AttemptTarget {
-  std::string run_id;
-  int attempt = 1;
-  bool adopt = false;
-  nlohmann::json submitted = nlohmann::json::object();
+// What the runner schedules: a step, or one instance of a scattered step
+// (docs/architecture.md, "Scatter, gather and conditions").
+struct Unit {
+  size_t step = 0;
+  std::string name;     // the step's name, or NAME[k]
+  bool instance = false;
+  size_t index = 0;     // the instance's position in item order
+  nlohmann::json item;  // the instance's item
 };
+
+// A scattered step's instances so far: it finishes when the last one does.
+struct Gather {
+  size_t total = 0;
+  size_t finished = 0;
+  bool all_succeeded = true;
+  std::vector<nlohmann::json> outputs;  // per instance, item order
+};
+
+// Every output key any instance wrote, each as the list of all instances' values in item order
+// (null where an instance did not write it): what ${{ steps.NAME.outputs.KEY }} reads downstream.
+nlohmann::json gathered_outputs(const std::vector<nlohmann::json>& per_instance) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& o : per_instance) {
+    if (!o.is_object()) continue;
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      if (!out.contains(it.key())) out[it.key()] = nlohmann::json::array();
+    }
+  }
+  for (auto it = out.begin(); it != out.end(); ++it) {
+    for (const auto& o : per_instance) {
+      it.value().push_back(o.is_object() && o.contains(it.key()) ? o.at(it.key()) : nlohmann::json());
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
 struct Runner::Impl {
   Runner& r;
   plan::Plan plan;
-  std::vector<nlohmann::json> outputs;  // per step, once succeeded
+  std::vector<nlohmann::json> outputs;  // per step, once succeeded (gathered for a scatter)
+  std::vector<Gather> gathers;          // per step; used by scattered steps only
+  std::deque<Unit> units;               // every unit so far (a deque: references stay valid)
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Completion> done;
-  std::set<size_t> running;  // steps on a worker thread
+  std::set<size_t> running;  // units on a worker thread
   exec::CancelToken stop;  // set on external cancel or --fail-fast; what executors watch
   bool cancelled_externally = false;
   std::string run_error;  // under mu: the first failure to record, which stops the run
   Observer observer;
+  AttemptContext attempt_context;
   RunSummary summary;
   // Last: destroyed (its threads joined) before anything its tasks use.
   WorkerPool workers;
@@ -170,40 +138,62 @@ struct Runner::Impl {
       : r(runner),
         plan(runner.wf_),
         outputs(runner.wf_.steps.size()),
+        gathers(runner.wf_.steps.size()),
         observer(runner.status_),
+        attempt_context{runner.wf_, runner.options_, runner.status_, observer, stop,
+                        [this](nlohmann::json rec, ResultWriter::Sync sync) { record(std::move(rec), sync); }},
         workers(static_cast<size_t>(runner.options_.jobs)) {}
 
   const workflow::Step& step(size_t i) const { return r.wf_.steps[i]; }
 
-  nlohmann::json base_record(size_t i, const char* event) const {
-    return {{"type", "step"}, {"event", event}, {"run", r.options_.run_id}, {"step", step(i).name}};
+  nlohmann::json base_record(const std::string& name, const char* event) const {
+    return step_record(r.options_, name, event);
+  }
+  // What start and end records of an instance carry: which step, which item.
+  nlohmann::json instance_fields(const Unit& u) const {
+    if (!u.instance) return nlohmann::json::object();
+    return {{"instanceOf", step(u.step).name}, {"index", u.index}, {"item", u.item}};
   }
 
-  // Substitutes ${{ }} and renders argv; throws InvalidInput with the step named.
-  std::pair<nlohmann::json, std::vector<std::string>> resolve(size_t i) {
-    const auto& s = step(i);
-    nlohmann::json params;
-    try {
-      params = workflow::substitute(s.params, [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
-        if (ref.kind == workflow::Reference::Kind::kParam) {
+  // Workflow params, upstream outputs (gathered for a scatter) and the unit's item.
+  workflow::Resolver resolver(const nlohmann::json* item) const {
+    return [this, item](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
+      switch (ref.kind) {
+        case workflow::Reference::Kind::kParam:
           if (r.wf_.params.contains(ref.key)) return r.wf_.params.at(ref.key);
           return std::nullopt;
+        case workflow::Reference::Kind::kItem:
+          if (!item) return std::nullopt;
+          if (ref.key.empty()) return *item;
+          if (item->is_object() && item->contains(ref.key)) return item->at(ref.key);
+          return std::nullopt;
+        case workflow::Reference::Kind::kStepOutput: {
+          const int dep = r.wf_.step_index(ref.step);
+          if (dep < 0) return std::nullopt;
+          const auto& out = outputs[static_cast<size_t>(dep)];
+          if (!out.is_object() || !out.contains(ref.key)) return std::nullopt;
+          return out.at(ref.key);
         }
-        const int dep = r.wf_.step_index(ref.step);
-        if (dep < 0) return std::nullopt;
-        const auto& out = outputs[static_cast<size_t>(dep)];
-        if (!out.is_object() || !out.contains(ref.key)) return std::nullopt;
-        return out.at(ref.key);
-      });
+      }
+      return std::nullopt;
+    };
+  }
+
+  // Substitutes ${{ }} and renders argv; throws InvalidInput with the unit named.
+  std::pair<nlohmann::json, std::vector<std::string>> resolve(const Unit& u) {
+    const auto& s = step(u.step);
+    nlohmann::json params;
+    try {
+      params = workflow::substitute(s.params, resolver(u.instance ? &u.item : nullptr));
     } catch (const std::invalid_argument& e) {
-      throw InvalidInput(fmt::format("step \"{}\": {} (the upstream step did not write it to its outputs)", s.name,
-                                     e.what()));
+      throw InvalidInput(fmt::format("step \"{}\": {} (the upstream step did not write it to its outputs{})", u.name,
+                                     e.what(), u.instance ? ", or the item has no such field" : ""));
     }
     if (s.app.has_interface) {
       for (auto it = params.begin(); it != params.end(); ++it) {
         if (const auto* spec = s.app.find_param(it.key())) {
           if (auto err = workflow::check_param(*spec, it.value())) {
-            throw InvalidInput(fmt::format("step \"{}\" param \"{}\": {}", s.name, it.key(), *err));
+            throw InvalidInput(fmt::format("step \"{}\" param \"{}\": {}", u.name, it.key(), *err));
           }
         }
       }
@@ -211,24 +201,37 @@ struct Runner::Impl {
     try {
       return {params, workflow::render_args(s.app, params)};
     } catch (const InvalidInput& e) {
-      throw InvalidInput(fmt::format("step \"{}\": {}", s.name, e.what()));
+      throw InvalidInput(fmt::format("step \"{}\": {}", u.name, e.what()));
     }
   }
 
-  void record_skipped(size_t i, const std::string& reason) {
-    auto rec = base_record(i, "end");
+  // `quiet`: recorded, but not a line each for people (a stopping run says once how many).
+  void record_skipped(size_t i, const std::string& reason, bool quiet = false) {
+    auto rec = base_record(step(i).name, "end");
     rec["status"] = "skipped";
     rec["reason"] = reason;
     record(std::move(rec));
-    r.status_.step_finished(step(i).name, "skipped", 0, reason);
+    if (!quiet) r.status_.step_finished(step(i).name, "skipped", 0, reason);
     ++summary.skipped;
   }
 
-  void finish_without_running(size_t i, const std::string& reason) {
-    auto rec = base_record(i, "end");
-    rec["status"] = "failed";
-    rec["reason"] = reason;
-    rec["attempts"] = 0;
+  // The run stops (cancel, --fail-fast, a failed write): every step not started yet and every
+  // queued unit is recorded skipped, and people get one line rather than one per step.
+  void skip_the_rest(std::vector<size_t>& queue, const std::string& reason) {
+    const auto steps = plan.skip_remaining();
+    for (size_t d : steps) record_skipped(d, reason, true);
+    const size_t units_dropped = queue.size();
+    drop_queued(queue, reason);
+    if (const size_t n = steps.size() + units_dropped; n > 0) {
+      r.status_.message(fmt::format("{} step{} not started: {}", n, n == 1 ? "" : "s", reason));
+    }
+  }
+
+  // A step that failed before any unit of it ran: its condition or its scatter list could not
+  // be worked out.
+  void fail_step(size_t i, const std::string& reason) {
+    auto rec = base_record(step(i).name, "end");
+    rec.update({{"status", "failed"}, {"reason", reason}, {"attempts", 0}});
     record(std::move(rec), ResultWriter::Sync::kSoon);
     r.status_.step_finished(step(i).name, "failed", 0, reason);
     ++summary.failed;
@@ -237,58 +240,179 @@ struct Runner::Impl {
 
   void after_failure(size_t i) {
     for (size_t d : plan.finish(i, false)) record_skipped(d, fmt::format("upstream step \"{}\" failed", step(i).name));
-    if (r.options_.fail_fast) {
-      for (size_t d : plan.skip_remaining()) record_skipped(d, "--fail-fast: an earlier step failed");
-      stop.cancel();
+    stop_if_fail_fast();
+  }
+  // The scheduling loop skips the rest once it sees the stop (skip_the_rest).
+  void stop_if_fail_fast() {
+    if (r.options_.fail_fast) stop.cancel();
+  }
+
+  // A unit is over (any outcome but detached): its step is over when it was the step's last.
+  void unit_finished(const Unit& u, bool succeeded, bool cancelled, const nlohmann::json& unit_outputs) {
+    const size_t i = u.step;
+    if (u.instance) {
+      Gather& g = gathers[i];
+      g.outputs[u.index] = succeeded ? unit_outputs : nlohmann::json();
+      g.all_succeeded &= succeeded;
+      if (++g.finished < g.total) {
+        if (!succeeded && !cancelled) stop_if_fail_fast();  // the other instances keep running otherwise
+        return;
+      }
+      step_over(i, g.all_succeeded, cancelled, gathered_outputs(g.outputs));
+      return;
+    }
+    step_over(i, succeeded, cancelled, unit_outputs);
+  }
+
+  void step_over(size_t i, bool succeeded, bool cancelled, nlohmann::json step_outputs) {
+    if (step(i).scatter.active()) record_gathered(i, succeeded, step_outputs);
+    if (succeeded) {
+      outputs[i] = std::move(step_outputs);
+      plan.finish(i, true);
+    } else if (cancelled) {
+      plan.finish(i, false);  // dependents were already skipped by the stop
+    } else {
+      after_failure(i);
     }
   }
 
-  void start(size_t i) {
-    const auto& s = step(i);
-    nlohmann::json params;
-    std::vector<std::string> args;
-    try {
-      std::tie(params, args) = resolve(i);
-    } catch (const Error& e) {
-      finish_without_running(i, e.what());
-      return;
+  // One record per scattered step once its instances are all over: what the step's dependents
+  // read (${{ steps.NAME.outputs.KEY }} is the list of all instances' values, in item order).
+  void record_gathered(size_t i, bool succeeded, const nlohmann::json& gathered) {
+    const Gather& g = gathers[i];
+    size_t ok = 0;
+    for (const auto& o : g.outputs) ok += o.is_null() ? 0 : 1;
+    auto rec = base_record(step(i).name, "gathered");
+    rec.update({{"status", succeeded ? "succeeded" : "failed"},
+                {"instances", g.total},
+                {"succeededInstances", ok},
+                {"outputs", gathered}});
+    record(std::move(rec), ResultWriter::Sync::kSoon);
+    if (g.total > 1 || !succeeded) {
+      r.status_.message(fmt::format("step {}: {} of {} instance{} succeeded", step(i).name, ok, g.total,
+                                    g.total == 1 ? "" : "s"));
     }
-    const std::string digest = inputs_digest(s, args);
-    if (r.options_.resume) {
-      if (const auto* previous = r.options_.resume->find(s.name, digest)) {
-        outputs[i] = *previous;
-        auto rec = base_record(i, "end");
-        rec.update({{"status", "succeeded"}, {"resumed", true}, {"inputsDigest", digest}, {"outputs", *previous},
-                    {"args", args}, {"attempts", 0}});
-        record(std::move(rec), ResultWriter::Sync::kSoon);
-        r.status_.step_finished(s.name, "succeeded", 0, "reused from the resumed run");
-        ++summary.succeeded;
-        for (size_t d : plan.finish(i, true)) (void)d;
+  }
+
+  // A unit that ends before running: its params could not be resolved, or no executor serves it.
+  void finish_without_running(const Unit& u, const std::string& reason) {
+    auto rec = base_record(u.name, "end");
+    rec.update({{"status", "failed"}, {"reason", reason}, {"attempts", 0}});
+    rec.update(instance_fields(u));
+    record(std::move(rec), ResultWriter::Sync::kSoon);
+    r.status_.step_finished(u.name, "failed", 0, reason);
+    ++summary.failed;
+    unit_finished(u, false, false, nullptr);
+  }
+
+  // A step the plan made ready: decide its condition, expand its scatter, queue its units.
+  void begin_step(size_t i, std::vector<size_t>& queue) {
+    const auto& s = step(i);
+    if (!s.when.empty()) {
+      bool run = true;
+      try {
+        run = workflow::Condition::parse(s.when).evaluate(resolver(nullptr));
+      } catch (const std::invalid_argument& e) {
+        fail_step(i, fmt::format("when: {}", e.what()));
+        return;
+      }
+      if (!run) {
+        skip_by_condition(i);
         return;
       }
     }
+    if (!s.scatter.active()) {
+      units.push_back(Unit{i, s.name, false, 0, nullptr});
+      queue.push_back(units.size() - 1);
+      return;
+    }
+    std::vector<workflow::Instance> instances;
+    try {
+      instances = workflow::expand(s, workflow::resolve_items(s, resolver(nullptr)));
+    } catch (const Error& e) {
+      fail_step(i, e.what());
+      return;
+    }
+    Gather& g = gathers[i];
+    g.total = instances.size();
+    g.outputs.assign(instances.size(), nullptr);
+    if (instances.empty()) {  // nothing to do is done: the gathered lists are empty
+      r.status_.step_finished(s.name, "succeeded", 0, "the list is empty: no instance to run");
+      ++summary.succeeded;
+      step_over(i, true, false, nlohmann::json::object());
+      return;
+    }
+    r.status_.step_expanded(instances.size());
+    for (size_t k = 0; k < instances.size(); ++k) {
+      units.push_back(Unit{i, std::move(instances[k].name), true, k, std::move(instances[k].item)});
+      queue.push_back(units.size() - 1);
+    }
+  }
+
+  void skip_by_condition(size_t i) {
+    const std::string reason = "condition";
+    auto rec = base_record(step(i).name, "end");
+    rec.update({{"status", "skipped"}, {"reason", reason}, {"when", step(i).when}});
+    record(std::move(rec));
+    r.status_.step_finished(step(i).name, "skipped", 0, "condition is false");
+    ++summary.skipped;
+    for (size_t d : plan.skip(i)) {
+      record_skipped(d, fmt::format("upstream step \"{}\" was skipped (condition)", step(i).name));
+    }
+  }
+
+  // Units queued but never started when the run stops: recorded, so every step ends (its
+  // scattered step too, once its running instances are over).
+  void drop_queued(std::vector<size_t>& queue, const std::string& reason) {
+    for (size_t id : queue) {
+      const Unit& u = units[id];
+      auto rec = base_record(u.name, "end");
+      rec.update({{"status", "skipped"}, {"reason", reason}});
+      rec.update(instance_fields(u));
+      record(std::move(rec));
+      ++summary.skipped;
+      unit_finished(u, false, true, nullptr);
+    }
+    queue.clear();
+  }
+
+  void start(size_t id) {
+    const Unit& u = units[id];
+    const auto& s = step(u.step);
+    UnitWork work;
+    work.step = s;
+    work.step.name = u.name;
+    work.record_fields = instance_fields(u);
+    try {
+      std::tie(work.params, work.args) = resolve(u);
+    } catch (const Error& e) {
+      finish_without_running(u, e.what());
+      return;
+    }
+    work.digest = inputs_digest(work.step, work.args);
+    if (reuse_previous(u, work)) return;
     exec::Executor* executor = nullptr;
     try {
       executor = &r.executor_for_(s);
     } catch (const Error& e) {
-      finish_without_running(i, e.what());
+      finish_without_running(u, e.what());
       return;
     }
-    running.insert(i);
-    workers.submit([this, i, executor, params = std::move(params), args = std::move(args), digest] {
+    running.insert(id);
+    workers.submit([this, id, executor, work = std::move(work)] {
       Completion c;
-      // Nothing may escape a worker thread: whatever attempt_loop throws ends this step (and,
+      // Nothing may escape a worker thread: whatever run_attempts throws ends this unit (and,
       // being krdc's own failure, the run), as a completion the scheduling loop records.
       try {
-        c = attempt_loop(i, *executor, params, args, digest);
+        c = run_attempts(attempt_context, work, *executor);
       } catch (const std::exception& e) {
-        c.step = i;
         c.executor = executor->name();
+        c.digest = work.digest;
         c.result.status = StepStatus::kFailed;
         c.result.reason = fmt::format("krdc failed while running the step: {}", e.what());
         fail_run(c.result.reason);
       }
-      c.digest = digest;
+      c.unit = id;
       {
         std::lock_guard lock(mu);
         done.push_back(std::move(c));
@@ -297,170 +421,53 @@ struct Runner::Impl {
     });
   }
 
-  // Records where an attempt runs (Job name+uid, pid) the moment it exists there: what a later
-  // --resume or attach adopts. Called on the worker thread.
-  class AttemptObserver : public exec::StepObserver {
-   public:
-    AttemptObserver(Impl& impl, size_t step, const AttemptTarget& target)
-        : impl_(impl), step_(step), target_(target) {}
-    void on_submitted(const exec::StepRequest& req, const nlohmann::json& details) override {
-      submitted = details;
-      auto rec = impl_.base_record(step_, "submitted");
-      rec.update({{"attempt", target_.attempt}, {"details", details}});
-      impl_.record(std::move(rec), ResultWriter::Sync::kSoon);
-      impl_.observer.on_submitted(req, details);
-    }
-    void on_running(const exec::StepRequest& req) override { impl_.observer.on_running(req); }
-    void on_log(const exec::StepRequest& req, std::string_view chunk) override { impl_.observer.on_log(req, chunk); }
-
-    std::optional<nlohmann::json> submitted;
-
-   private:
-    Impl& impl_;
-    size_t step_;
-    const AttemptTarget& target_;
-  };
-
-  // The attempt an earlier krdc left in flight for step `i`, if it ran these same inputs.
-  std::optional<AttemptTarget> adoption_for(size_t i, const std::string& digest) {
-    if (!r.options_.resume) return std::nullopt;
-    const InFlight* f = r.options_.resume->in_flight(step(i).name);
-    if (!f) return std::nullopt;
-    if (f->inputs_digest != digest) {
-      r.status_.message(fmt::format("step {}: attempt {} of run {} may still be running with other inputs; it is not "
-                                    "adopted",
-                                    step(i).name, f->attempt, f->job_run));
-      return std::nullopt;
-    }
-    return AttemptTarget{f->job_run, f->attempt, true, f->submitted};
-  }
-
-  exec::StepRequest request_for(size_t i, const AttemptTarget& target, const nlohmann::json& params,
-                                const std::vector<std::string>& args, const fs::path& step_dir) const {
-    const auto& s = step(i);
-    exec::StepRequest req;
-    req.run_id = target.run_id;
-    req.workflow_name = r.wf_.name;
-    req.step = s;
-    req.args = args;
-    req.params = params;
-    req.attempt = target.attempt;
-    req.adopt = target.adopt;
-    req.submitted = target.submitted;
-    req.detach = r.options_.detach;
-    req.step_dir = step_dir;
-    req.log_file = step_dir / (target.adopt ? fmt::format("adopted-{}-{}.log", target.run_id, target.attempt)
-                                            : fmt::format("attempt-{}.log", target.attempt));
-    req.kill_grace_ms = r.options_.kill_grace_ms;
-    if (s.timeout_ms > 0) req.deadline = Clock::now() + std::chrono::milliseconds(s.timeout_ms);
-    return req;
-  }
-
-  // Runs on a worker thread: every attempt of one step, with backoff between them. The first
-  // may adopt an attempt an earlier krdc left running; after a watch outage the same attempt is
-  // adopted again rather than a second one started beside it.
-  Completion attempt_loop(size_t i, exec::Executor& executor, const nlohmann::json& params,
-                          const std::vector<std::string>& args, const std::string& digest) {
-    const auto& s = step(i);
-    Completion c;
-    c.step = i;
-    c.executor = executor.name();
-    c.args = args;
-    const auto t0 = Clock::now();
-    const fs::path step_dir = r.options_.run_dir / s.name;
-    std::error_code ec;
-    fs::create_directories(step_dir, ec);
-    std::optional<AttemptTarget> adopt = adoption_for(i, digest);
-    int started = 0;  // attempts this run started
-    for (int tries = 1;;) {
-      const AttemptTarget target = adopt ? *adopt : AttemptTarget{r.options_.run_id, started + 1, false, {}};
-      if (!adopt) ++started;
-      adopt.reset();
-      exec::StepRequest req = request_for(i, target, params, args, step_dir);
-      c.log_file = req.log_file;
-      c.attempts = tries;
-
-      auto rec = base_record(i, "start");
-      rec.update({{"attempt", target.attempt}, {"executor", executor.name()}, {"args", args}, {"inputsDigest", digest}});
-      if (target.adopt) rec["adopted"] = {{"run", target.run_id}, {"attempt", target.attempt}};
-      if (!s.cluster.empty()) rec["cluster"] = s.cluster;
-      record(std::move(rec));
-      if (target.adopt) {
-        r.status_.message(fmt::format("step {}: reattaching to attempt {} of run {}", s.name, target.attempt,
-                                      target.run_id));
-      }
-      r.status_.step_started(s.name, target.attempt, executor.name());
-
-      AttemptObserver attempt_observer(*this, i, target);
-      c.maybe_running = false;
-      try {
-        c.result = executor.run(req, attempt_observer, stop);
-      } catch (const Error& e) {
-        c.result = exec::StepResult{};
-        c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
-        c.result.reason = e.what();
-        c.result.error = exec::error_kind(e);
-        // Cut off from the cluster after the attempt existed there: its outcome is unknown and
-        // it may still be running. (A result that merely reports an unreachable cluster, like
-        // a proxy's, is an outcome: the attempt is over.)
-        c.maybe_running = c.result.error == exec::ErrorKind::kUnreachable && attempt_observer.submitted.has_value();
-      } catch (const std::exception& e) {
-        c.result = exec::StepResult{};
-        c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
-        c.result.reason = e.what();
-      }
-      if (c.result.status == StepStatus::kLost) {
-        // Not running, outcome unknown: start it afresh (this does not use up a retry).
-        auto lost = base_record(i, "lost");
-        lost.update({{"attempt", target.attempt}, {"reason", c.result.reason}});
-        record(std::move(lost));
-        r.status_.message(fmt::format("step {}: {}; starting it again", s.name, c.result.reason));
-        if (stop.cancelled()) {
-          c.result.status = StepStatus::kCancelled;
-          break;
-        }
-        continue;
-      }
-      // The next try follows an attempt that may still be running (or, if it is gone, starts
-      // afresh): never two.
-      if (c.maybe_running) adopt = AttemptTarget{target.run_id, target.attempt, true, *attempt_observer.submitted};
-      const bool retryable = c.result.status == StepStatus::kFailed || c.result.status == StepStatus::kTimedOut;
-      if (!retryable || tries > s.retries || stop.cancelled()) break;
-      ++tries;
-
-      const long long delay = std::min(r.options_.max_backoff_ms, s.retry_backoff_ms << std::min(tries - 2, 20));
-      auto retry = base_record(i, "retry");
-      retry.update({{"attempt", target.attempt}, {"status", exec::to_string(c.result.status)},
-                    {"exitCode", c.result.exit_code}, {"reason", c.result.reason}, {"delayMs", delay},
-                    {"logTail", exec::read_tail(req.log_file, 2048)}});
-      record(std::move(retry));
-      r.status_.step_retrying(s.name, adopt ? target.attempt : started + 1, c.result.reason, delay);
-      if (!stop.sleep_for(delay)) {
-        c.result.status = StepStatus::kCancelled;
-        c.result.reason = "cancelled while waiting to retry";
-        break;
-      }
-    }
-    c.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    return c;
+  // --resume: a unit that already succeeded with these inputs is not run again.
+  bool reuse_previous(const Unit& u, const UnitWork& work) {
+    if (!r.options_.resume) return false;
+    const auto* previous = r.options_.resume->find(u.name, work.digest);
+    if (!previous) return false;
+    auto rec = base_record(u.name, "end");
+    rec.update({{"status", "succeeded"}, {"resumed", true}, {"inputsDigest", work.digest}, {"outputs", *previous},
+                {"args", work.args}, {"attempts", 0}});
+    rec.update(instance_fields(u));
+    record(std::move(rec), ResultWriter::Sync::kSoon);
+    r.status_.step_finished(u.name, "succeeded", 0, "reused from the resumed run");
+    ++summary.succeeded;
+    unit_finished(u, true, false, *previous);
+    return true;
   }
 
   void complete(Completion c) {
-    const size_t i = c.step;
-    running.erase(i);
-    const auto& s = step(i);
+    running.erase(c.unit);
+    const Unit& u = units[c.unit];
     if (c.result.status == StepStatus::kDetached) {
       // Left running where it runs; its dependents wait for `krdc attach`. No end record: the
       // attempt is still in flight for the reader.
-      auto rec = base_record(i, "detached");
+      auto rec = base_record(u.name, "detached");
       rec.update({{"reason", c.result.reason}, {"details", c.result.details}});
       record(std::move(rec), ResultWriter::Sync::kSoon);
-      r.status_.step_finished(s.name, "detached", c.seconds, c.result.reason);
+      r.status_.step_finished(u.name, "detached", c.seconds, c.result.reason);
       ++summary.detached;
       return;
     }
+    record_end(u, c);
     const bool ok = c.result.status == StepStatus::kSucceeded;
-    auto rec = base_record(i, "end");
+    const bool cancelled = c.result.status == StepStatus::kCancelled;
+    if (ok) {
+      ++summary.succeeded;
+    } else if (cancelled) {
+      ++summary.cancelled;
+    } else {
+      ++summary.failed;
+      if (c.result.error == exec::ErrorKind::kUnreachable) ++summary.unreachable;
+      if (c.result.error == exec::ErrorKind::kAuth) ++summary.refused;
+    }
+    unit_finished(u, ok, cancelled, c.result.outputs);
+  }
+
+  void record_end(const Unit& u, const Completion& c) {
+    const auto& s = step(u.step);
+    auto rec = base_record(u.name, "end");
     rec.update({{"status", exec::to_string(c.result.status)},
                 {"exitCode", c.result.exit_code},
                 {"durationSec", c.seconds},
@@ -471,6 +478,7 @@ struct Runner::Impl {
                 {"outputs", c.result.outputs},
                 {"log", c.log_file.string()},
                 {"logTail", exec::read_tail(c.log_file.string(), 2048)}});
+    rec.update(instance_fields(u));
     if (!s.cluster.empty()) rec["cluster"] = s.cluster;
     if (!c.result.reason.empty()) rec["reason"] = c.result.reason;
     if (c.result.error != exec::ErrorKind::kNone) rec["error"] = exec::to_string(c.result.error);
@@ -478,60 +486,55 @@ struct Runner::Impl {
     if (!c.result.details.empty()) rec["details"] = c.result.details;
     std::string excerpt;
     std::string detail = c.result.reason;
-    if (!ok && c.result.status != StepStatus::kCancelled) {
+    if (c.result.status != StepStatus::kSucceeded && c.result.status != StepStatus::kCancelled) {
       detail += fmt::format(" · log: {}", c.log_file.string());
       excerpt = last_lines(rec["logTail"].get<std::string>(), 5);
     }
     record(std::move(rec), ResultWriter::Sync::kSoon);
-    r.status_.step_finished(s.name, exec::to_string(c.result.status), c.seconds, detail, excerpt);
-    if (ok) {
-      outputs[i] = c.result.outputs;
-      ++summary.succeeded;
-      plan.finish(i, true);
-    } else if (c.result.status == StepStatus::kCancelled) {
-      ++summary.cancelled;
-      plan.finish(i, false);  // dependents were already skipped by the stop
-    } else {
-      ++summary.failed;
-      if (c.result.error == exec::ErrorKind::kUnreachable) ++summary.unreachable;
-      if (c.result.error == exec::ErrorKind::kAuth) ++summary.refused;
-      after_failure(i);
-    }
+    r.status_.step_finished(u.name, exec::to_string(c.result.status), c.seconds, detail, excerpt);
   }
 
-  RunSummary run() {
-    const auto t0 = Clock::now();
+  void record_header() {
     nlohmann::json header = {{"type", "run"},           {"event", "start"},          {"run", r.options_.run_id},
                              {"workflow", r.wf_.name},  {"file", r.wf_.file},        {"digest", r.wf_.digest},
                              {"path", fs::absolute(r.wf_.file).string()},
                              {"params", r.wf_.params},  {"steps", r.wf_.steps.size()}, {"jobs", r.options_.jobs}};
     header.update(r.options_.header);
     record(std::move(header), ResultWriter::Sync::kSoon);
-    r.status_.run_started(r.wf_.name, r.options_.run_id, r.results_.path());
+  }
 
-    std::vector<size_t> queue;  // ready but waiting for a free slot
+  double record_footer(Clock::time_point t0) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    record({{"type", "run"},
+            {"event", "end"},
+            {"run", r.options_.run_id},
+            {"status", summary.status},
+            {"durationSec", seconds},
+            {"succeeded", summary.succeeded},
+            {"failed", summary.failed},
+            {"skipped", summary.skipped},
+            {"cancelled", summary.cancelled},
+            {"detached", summary.detached}},
+           ResultWriter::Sync::kNow);
+    return seconds;
+  }
+
+  // The scheduling loop: stop when asked, start what is ready up to --jobs, record what ends.
+  void schedule() {
+    std::vector<size_t> queue;  // units ready but waiting for a free slot
     bool stopped_by_error = false;
     while (!plan.done() || !running.empty()) {
       if (r.cancel_.cancelled() && !cancelled_externally) {
         cancelled_externally = true;
         stop.cancel();
-        for (size_t d : plan.skip_remaining()) record_skipped(d, "run cancelled");
-        queue.clear();
+        skip_the_rest(queue, "run cancelled");
       }
       if (!stopped_by_error && !run_error_text().empty()) {
         stopped_by_error = true;  // fail_run() cancelled what runs; what has not started never will
-        for (size_t d : plan.skip_remaining()) record_skipped(d, "run stopped: krdc could not go on");
-        queue.clear();
+        skip_the_rest(queue, "run stopped: krdc could not go on");
       }
-      if (!stop.cancelled()) {
-        for (size_t s : plan.take_ready()) queue.push_back(s);
-        while (!queue.empty() && running.size() < static_cast<size_t>(r.options_.jobs) && !stop.cancelled()) {
-          const size_t s = queue.front();
-          queue.erase(queue.begin());
-          start(s);
-          for (size_t n : plan.take_ready()) queue.push_back(n);  // resumed/failed-early steps free their dependents
-        }
-      }
+      if (stop.cancelled()) skip_the_rest(queue, "--fail-fast: an earlier step failed");
+      if (!stop.cancelled()) fill_slots(queue);
       // Nothing running and nothing ready: the plan is done, or (--detach) what is left waits
       // on steps left running.
       if (running.empty() && queue.empty()) break;
@@ -545,18 +548,33 @@ struct Runner::Impl {
     summary.status = cancelled_externally ? "cancelled" : (summary.failed || summary.cancelled ? "failed" : "succeeded");
     if (summary.status == "succeeded" && summary.detached) summary.status = "detached";
     if (stopped_by_error) summary.status = "failed";
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    record({{"type", "run"},
-                       {"event", "end"},
-                       {"run", r.options_.run_id},
-                       {"status", summary.status},
-                       {"durationSec", seconds},
-                       {"succeeded", summary.succeeded},
-                       {"failed", summary.failed},
-                       {"skipped", summary.skipped},
-                       {"cancelled", summary.cancelled},
-                       {"detached", summary.detached}},
-                      ResultWriter::Sync::kNow);
+  }
+
+  // Starts queued units while slots are free. Steps that end without running (reused,
+  // skipped, failed early) free their dependents at once, so the plan is asked again.
+  void fill_slots(std::vector<size_t>& queue) {
+    size_t next = 0;
+    while (!stop.cancelled()) {
+      bool progressed = false;
+      for (size_t s : plan.take_ready()) {
+        begin_step(s, queue);
+        progressed = true;
+      }
+      while (next < queue.size() && running.size() < static_cast<size_t>(r.options_.jobs) && !stop.cancelled()) {
+        start(queue[next++]);
+        progressed = true;
+      }
+      if (!progressed) break;
+    }
+    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(next));
+  }
+
+  RunSummary run() {
+    const auto t0 = Clock::now();
+    record_header();
+    r.status_.run_started(r.wf_.name, r.options_.run_id, r.results_.path());
+    schedule();
+    const double seconds = record_footer(t0);
     r.footer_written_ = true;
     r.status_.run_finished(summary.status, seconds);
     if (const std::string error = run_error_text(); !error.empty()) {

@@ -165,6 +165,12 @@ void StatusPrinter::run_finished(const std::string& status, double seconds) {
   live_ = false;  // nothing more to redraw
 }
 
+void StatusPrinter::step_expanded(size_t instances) {
+  std::lock_guard lock(mu_);
+  counts_.total = counts_.total + instances - 1;
+  redraw_locked();
+}
+
 void StatusPrinter::message(const std::string& text) {
   std::lock_guard lock(mu_);
   line(text, kYellow);

@@ -105,6 +105,58 @@ SecretKeyRef parse_secret_env(const YamlReader& r, const YAML::Node& value, cons
   return out;
 }
 
+// A list to scatter over: written out, or one ${{ }} reference to a list.
+nlohmann::json parse_item_list(const YamlReader& r, const YAML::Node& node, const std::string& what) {
+  if (node.IsSequence()) return r.to_json(node);
+  if (node.IsScalar() && node.Scalar().find("${{") != std::string::npos) return node.Scalar();
+  throw invalid_at(r.mark(node), what + " must be a list or one ${{ }} reference to a list",
+                   "e.g. [2021, 2022], ${{ params.years }} or ${{ steps.list.outputs.files }}");
+}
+
+// forEach / matrix (docs/architecture.md, "Scatter, gather and conditions").
+void parse_scatter(const YamlReader& r, const YAML::Node& node, const std::string& what, Step& s) {
+  if (node["forEach"] && node["matrix"]) {
+    throw invalid_at(r.mark(node["matrix"]), what + ": forEach and matrix cannot both be set",
+                     "a matrix already runs every combination; put the forEach list in it as another axis");
+  }
+  if (node["forEach"]) {
+    s.scatter.kind = Scatter::Kind::kForEach;
+    s.scatter.mark = r.mark(node["forEach"]);
+    s.scatter.for_each = parse_item_list(r, node["forEach"], what + " forEach");
+  } else if (node["matrix"]) {
+    r.require_map(node["matrix"], what + " matrix");
+    s.scatter.kind = Scatter::Kind::kMatrix;
+    s.scatter.mark = r.mark(node["matrix"]);
+    for (const auto& kv : node["matrix"]) {
+      const std::string axis = kv.first.as<std::string>();
+      if (!is_param_name(axis)) {
+        throw invalid_at(r.mark(kv.first), fmt::format("{} matrix: axis name \"{}\" is not valid", what, axis),
+                         kParamNameHint);
+      }
+      s.scatter.matrix.emplace_back(axis, parse_item_list(r, kv.second, fmt::format("{} matrix.{}", what, axis)));
+      s.scatter.axis_marks.push_back(r.mark(kv.first));
+    }
+    if (s.scatter.matrix.empty()) throw invalid_at(s.scatter.mark, what + ": matrix has no axes");
+  }
+}
+
+// when / onSkipped. The expression itself is parsed by the validator (which knows the steps).
+void parse_condition(const YamlReader& r, const YAML::Node& node, const std::string& what, Step& s) {
+  if (node["when"]) {
+    s.when_mark = r.mark(node["when"]);
+    s.when = r.get_string(node["when"], what + " when");
+    if (s.when.find_first_not_of(" \t") == std::string::npos) throw invalid_at(s.when_mark, what + ": when is empty");
+  }
+  if (node["onSkipped"]) {
+    const std::string v = r.get_string(node["onSkipped"], what + " onSkipped");
+    if (v != "run" && v != "skip") {
+      throw invalid_at(r.mark(node["onSkipped"]), fmt::format("{}: onSkipped must be run or skip, found \"{}\"", what, v),
+                       "onSkipped: run runs this step even when a step it needs was skipped by its condition");
+    }
+    s.run_if_upstream_skipped = v == "run";
+  }
+}
+
 // Descriptors already read in this load, by path: large workflows reuse a few apps many times.
 using AppCache = std::map<std::string, App>;
 
@@ -114,7 +166,7 @@ Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, 
   const std::string label =
       node.IsMap() && node["name"] && node["name"].IsScalar() ? fmt::format("step \"{}\"", node["name"].Scalar()) : "step";
   r.check_keys(node, {"name", "app", "params", "needs", "cluster", "pull", "timeout", "retries", "retryBackoff",
-                      "env", "resources"},
+                      "env", "resources", "forEach", "matrix", "when", "onSkipped"},
                label);
   Step s;
   s.mark = r.mark(node);
@@ -200,6 +252,8 @@ Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, 
     r.require_map(node["resources"], what + " resources");
     s.resources = r.to_json(node["resources"]);
   }
+  parse_scatter(r, node, what, s);
+  parse_condition(r, node, what, s);
   return s;
 }
 

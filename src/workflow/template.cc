@@ -36,7 +36,9 @@ std::vector<std::string> split_dots(const std::string& s) {
   return parts;
 }
 
-Reference parse_expression(const std::string& body) {
+}  // namespace
+
+Reference parse_reference(const std::string& body) {
   const std::string expr = trim(body);
   const auto parts = split_dots(expr);
   Reference ref;
@@ -52,9 +54,18 @@ Reference parse_expression(const std::string& body) {
     ref.key = parts[1];
     return ref;
   }
+  if (parts[0] == "item" && (parts.size() == 1 || (parts.size() == 2 && is_name(parts[1])))) {
+    ref.kind = Reference::Kind::kItem;
+    if (parts.size() == 2) ref.key = parts[1];
+    return ref;
+  }
   throw std::invalid_argument(fmt::format(
-      "cannot understand \"{}\": use ${{{{ steps.NAME.outputs.KEY }}}} or ${{{{ params.NAME }}}}", ref.text));
+      "cannot understand \"{}\": use ${{{{ steps.NAME.outputs.KEY }}}}, ${{{{ params.NAME }}}} or, in a step "
+      "with forEach or matrix, ${{{{ item }}}} / ${{{{ item.FIELD }}}}",
+      ref.text));
 }
+
+namespace {
 
 // Walks one string: calls on_text for literal runs and on_ref for each reference.
 template <typename OnText, typename OnRef>
@@ -71,7 +82,7 @@ void scan(const std::string& s, OnText on_text, OnRef on_ref) {
       throw std::invalid_argument(fmt::format("unterminated \"${{{{\" in \"{}\": add the closing }}}}", s));
     }
     on_text(s.substr(pos, open - pos));
-    on_ref(parse_expression(s.substr(open + 3, close - open - 3)));
+    on_ref(parse_reference(s.substr(open + 3, close - open - 3)));
     pos = close + 2;
   }
 }

@@ -6,7 +6,10 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "krdc/util/errors.h"
+#include "krdc/workflow/condition.h"
 #include "krdc/workflow/params.h"
+#include "krdc/workflow/scatter.h"
 #include "krdc/workflow/template.h"
 
 namespace krdc::workflow {
@@ -93,76 +96,176 @@ bool is_upstream(const Workflow& wf, const Index& index, size_t step, size_t can
   return false;
 }
 
+// `${{ item }}` needs a scattered step; `${{ item.F }}` of a matrix needs an axis F (a forEach
+// item's fields are checked per item when the list is known: check_instances).
+void check_item_reference(const Step& s, const Reference& ref, const SourceMark& m, const std::string& where) {
+  if (!s.scatter.active()) {
+    throw invalid_at(m, fmt::format("step \"{}\" {}: {} has no value: the step has no forEach or matrix", s.name,
+                                    where, ref.text),
+                     "add forEach: [ ... ] to run the step once per item");
+  }
+  if (s.scatter.kind != Scatter::Kind::kMatrix || ref.key.empty()) return;
+  std::string axes;
+  for (const auto& [axis, list] : s.scatter.matrix) {
+    if (axis == ref.key) return;
+    axes += (axes.empty() ? "" : ", ") + axis;
+  }
+  throw invalid_at(m, fmt::format("step \"{}\" {}: {} names no matrix axis", s.name, where, ref.text),
+                   "the axes are: " + axes);
+}
+
+// One ${{ }} reference of step `i`, written at `m` in `where` (e.g. `param "x"`, `forEach`).
+void check_reference(const Workflow& wf, const Index& index, size_t i, const Reference& ref, const SourceMark& m,
+                     const std::string& where) {
+  const auto& s = wf.steps[i];
+  if (ref.kind == Reference::Kind::kParam) {
+    if (!wf.params.contains(ref.key)) {
+      throw invalid_at(m, fmt::format("step \"{}\" {}: {} is not a workflow param", s.name, where, ref.text),
+                       "declare it under spec.params");
+    }
+    return;
+  }
+  if (ref.kind == Reference::Kind::kItem) {
+    check_item_reference(s, ref, m, where);
+    return;
+  }
+  auto dep = index.find(ref.step);
+  if (dep == index.end()) {
+    throw invalid_at(m, fmt::format("step \"{}\" {}: {} names no step of this workflow", s.name, where, ref.text));
+  }
+  if (!is_upstream(wf, index, i, dep->second)) {
+    throw invalid_at(m, fmt::format("step \"{}\" {}: {} refers to step \"{}\", which is not upstream", s.name, where,
+                                    ref.text, ref.step),
+                     fmt::format("add \"{}\" to the needs of \"{}\"", ref.step, s.name));
+  }
+  const App& producer = wf.steps[dep->second].app;
+  if (!producer.outputs.empty() && !producer.declares_output(ref.key)) {
+    std::string declared;
+    for (const auto& o : producer.outputs) declared += (declared.empty() ? "" : ", ") + o.name;
+    throw invalid_at(m, fmt::format("step \"{}\" {}: step \"{}\" has no output \"{}\"", s.name, where, ref.step,
+                                    ref.key),
+                     "its app declares: " + declared);
+  }
+}
+
+std::vector<Reference> references_at(const Step& s, const nlohmann::json& value, const SourceMark& m,
+                                      const std::string& where) {
+  try {
+    return find_references(value);
+  } catch (const std::invalid_argument& e) {
+    throw invalid_at(m, fmt::format("step \"{}\" {}: {}", s.name, where, e.what()));
+  }
+}
+
 void check_references(const Workflow& wf, const Index& index, size_t i) {
   const auto& s = wf.steps[i];
   for (auto it = s.params.begin(); it != s.params.end(); ++it) {
     const SourceMark& m = s.param_marks.count(it.key()) ? s.param_marks.at(it.key()) : s.mark;
-    std::vector<Reference> refs;
-    try {
-      refs = find_references(it.value());
-    } catch (const std::invalid_argument& e) {
-      throw invalid_at(m, fmt::format("step \"{}\" param \"{}\": {}", s.name, it.key(), e.what()));
-    }
-    for (const auto& ref : refs) {
-      if (ref.kind == Reference::Kind::kParam) {
-        if (!wf.params.contains(ref.key)) {
-          throw invalid_at(m, fmt::format("step \"{}\" param \"{}\": {} is not a workflow param", s.name, it.key(), ref.text),
-                           "declare it under spec.params");
-        }
-        continue;
-      }
-      auto dep = index.find(ref.step);
-      if (dep == index.end()) {
-        throw invalid_at(m, fmt::format("step \"{}\" param \"{}\": {} names no step of this workflow", s.name, it.key(), ref.text));
-      }
-      if (!is_upstream(wf, index, i, dep->second)) {
-        throw invalid_at(m, fmt::format("step \"{}\" param \"{}\": {} refers to step \"{}\", which is not upstream", s.name,
-                                        it.key(), ref.text, ref.step),
-                         fmt::format("add \"{}\" to the needs of \"{}\"", ref.step, s.name));
-      }
-      const App& producer = wf.steps[dep->second].app;
-      if (!producer.outputs.empty() && !producer.declares_output(ref.key)) {
-        std::string declared;
-        for (const auto& o : producer.outputs) declared += (declared.empty() ? "" : ", ") + o.name;
-        throw invalid_at(m, fmt::format("step \"{}\" param \"{}\": step \"{}\" has no output \"{}\"", s.name, it.key(),
-                                        ref.step, ref.key),
-                         "its app declares: " + declared);
-      }
-    }
+    const std::string where = fmt::format("param \"{}\"", it.key());
+    for (const auto& ref : references_at(s, it.value(), m, where)) check_reference(wf, index, i, ref, m, where);
   }
 }
 
-void check_params_against_app(const Workflow& wf, const Step& s) {
+// The lists a step scatters over: references to params or upstream outputs, never to items.
+void check_scatter_sources(const Workflow& wf, const Index& index, size_t i) {
+  const auto& s = wf.steps[i];
+  auto check = [&](const nlohmann::json& source, const SourceMark& m, const std::string& where) {
+    for (const auto& ref : references_at(s, source, m, where)) {
+      if (ref.kind == Reference::Kind::kItem) {
+        throw invalid_at(m, fmt::format("step \"{}\" {}: {} has no value here: items come from this list", s.name,
+                                        where, ref.text));
+      }
+      check_reference(wf, index, i, ref, m, where);
+    }
+  };
+  if (s.scatter.kind == Scatter::Kind::kForEach) check(s.scatter.for_each, s.scatter.mark, "forEach");
+  for (size_t a = 0; a < s.scatter.matrix.size(); ++a) {
+    check(s.scatter.matrix[a].second, s.scatter.axis_marks[a], "matrix." + s.scatter.matrix[a].first);
+  }
+}
+
+void check_condition(const Workflow& wf, const Index& index, size_t i) {
+  const auto& s = wf.steps[i];
+  if (s.when.empty()) return;
+  Condition condition;
+  try {
+    condition = Condition::parse(s.when);
+  } catch (const std::invalid_argument& e) {
+    throw invalid_at(s.when_mark, fmt::format("step \"{}\" when: {}", s.name, e.what()),
+                     "e.g. when: ${{ steps.check.outputs.ok && params.region != 'eu' }}");
+  }
+  for (const auto& ref : condition.references()) check_reference(wf, index, i, ref, s.when_mark, "when");
+}
+
+// The resolver validation can offer: workflow params, and the item of one known instance.
+Resolver known_values(const Workflow& wf, const nlohmann::json* item) {
+  return [&wf, item](const Reference& r) -> std::optional<nlohmann::json> {
+    if (r.kind == Reference::Kind::kParam && wf.params.contains(r.key)) return wf.params.at(r.key);
+    if (r.kind != Reference::Kind::kItem || !item) return std::nullopt;
+    if (r.key.empty()) return *item;
+    if (item->is_object() && item->contains(r.key)) return item->at(r.key);
+    return std::nullopt;
+  };
+}
+
+// Checks one param value against its spec once everything known is substituted. Values that
+// need an upstream output (or an item only known at run time) are checked when resolved.
+// `spec` is null for an app without a declared interface: only the substitution is checked.
+void check_param_value(const Workflow& wf, const Step& s, const std::string& name, const ParamSpec* spec,
+                       const nlohmann::json& value, const SourceMark& m, const Instance* instance) {
+  bool known = true;
+  for (const auto& ref : find_references(value)) {
+    known &= ref.kind == Reference::Kind::kParam || (ref.kind == Reference::Kind::kItem && instance);
+  }
+  if (!known) return;
+  const std::string who = fmt::format("step \"{}\"", instance ? instance->name : s.name);
+  nlohmann::json resolved;
+  try {
+    resolved = substitute(value, known_values(wf, instance ? &instance->item : nullptr));
+  } catch (const std::invalid_argument& e) {
+    throw invalid_at(m, fmt::format("{} param \"{}\": {}", who, name, e.what()),
+                     instance ? "each item must have the fields the params use" : "");
+  }
+  if (!spec) return;
+  if (auto err = check_param(*spec, resolved)) {
+    throw invalid_at(m, fmt::format("{} param \"{}\": {}", who, name, *err));
+  }
+}
+
+void check_params_against_app(const Workflow& wf, const Step& s, const std::vector<Instance>& instances) {
   const App& app = s.app;
-  if (!app.has_interface) return;
   for (auto it = s.params.begin(); it != s.params.end(); ++it) {
     const SourceMark& m = s.param_marks.count(it.key()) ? s.param_marks.at(it.key()) : s.mark;
-    const ParamSpec* spec = app.find_param(it.key());
-    if (!spec) {
+    const ParamSpec* spec = app.has_interface ? app.find_param(it.key()) : nullptr;
+    if (app.has_interface && !spec) {
       std::string accepted;
       for (const auto& p : app.params) accepted += (accepted.empty() ? "" : ", ") + p.name;
       throw invalid_at(m, fmt::format("step \"{}\": app \"{}\" has no param \"{}\"", s.name, app.name, it.key()),
                        accepted.empty() ? "the app takes no params" : "it accepts: " + accepted);
     }
-    // Values with ${{ }} are checked again once substituted; workflow params are known now.
-    nlohmann::json value = it.value();
-    bool has_step_refs = false;
-    for (const auto& ref : find_references(value)) has_step_refs |= ref.kind == Reference::Kind::kStepOutput;
-    if (has_step_refs) continue;
-    value = substitute(value, [&](const Reference& r) -> std::optional<nlohmann::json> {
-      if (wf.params.contains(r.key)) return wf.params.at(r.key);
-      return std::nullopt;
-    });
-    if (auto err = check_param(*spec, value)) {
-      throw invalid_at(m, fmt::format("step \"{}\" param \"{}\": {}", s.name, it.key(), *err));
+    if (instances.empty()) {
+      check_param_value(wf, s, it.key(), spec, it.value(), m, nullptr);
+      continue;
     }
+    for (const auto& instance : instances) check_param_value(wf, s, it.key(), spec, it.value(), m, &instance);
   }
+  if (!app.has_interface) return;
   const auto missing = missing_required(app, s.params);
   if (!missing.empty()) {
     std::string list;
     for (const auto& name : missing) list += (list.empty() ? "" : ", ") + name;
     throw invalid_at(s.mark, fmt::format("step \"{}\": missing required param{} {} of app \"{}\"", s.name,
                                          missing.size() > 1 ? "s" : "", list, app.name));
+  }
+}
+
+// The instances of a step whose lists are known now (written out or params); none otherwise.
+std::vector<Instance> known_instances(const Workflow& wf, const Step& s) {
+  if (!s.scatter.active() || !items_known_before_run(s)) return {};
+  try {
+    return expand(s, resolve_items(s, known_values(wf, nullptr)));
+  } catch (const InvalidInput& e) {
+    throw invalid_at(s.scatter.mark, e.what(), e.hint());
   }
 }
 
@@ -189,7 +292,9 @@ void validate_workflow(const Workflow& wf) {
   check_acyclic(wf, index);
   for (size_t i = 0; i < wf.steps.size(); ++i) {
     check_references(wf, index, i);
-    check_params_against_app(wf, wf.steps[i]);
+    check_scatter_sources(wf, index, i);
+    check_condition(wf, index, i);
+    check_params_against_app(wf, wf.steps[i], known_instances(wf, wf.steps[i]));
     check_cluster(wf, wf.steps[i]);
   }
 }

@@ -27,6 +27,11 @@ class Plan {
   std::vector<size_t> take_ready();
   // Record an outcome. A failure marks every transitive dependent kSkipped and returns them.
   std::vector<size_t> finish(size_t step, bool succeeded);
+  // A step whose `when` condition is false (docs/architecture.md, "Scatter, gather and
+  // conditions"): it is kSkipped, and so is every dependent that does not opt in with
+  // `onSkipped: run` (transitively); those that opt in count the need as met. Returns the
+  // dependents skipped, in order.
+  std::vector<size_t> skip(size_t step);
   // Stop scheduling anything new (fail-fast or cancel): every waiting/ready step is skipped.
   std::vector<size_t> skip_remaining();
 
@@ -35,7 +40,9 @@ class Plan {
 
  private:
   void mark_ready_if_possible(size_t step);
+  void need_met(size_t step);
 
+  std::vector<char> runs_if_upstream_skipped_;
   std::vector<StepState> states_;
   std::vector<std::vector<size_t>> needs_;
   std::vector<std::vector<size_t>> dependents_;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "krdc/exec/executor.h"
+#include "krdc/runner/run_identity.h"
 #include "krdc/runner/result_reader.h"
 #include "krdc/runner/result_writer.h"
 #include "krdc/runner/status_printer.h"
@@ -46,15 +47,6 @@ struct RunSummary {
   // mid-run): when they are all of the failures, the run exits 3.
   size_t refused = 0;
 };
-
-// A new run id: UTC time plus randomness, e.g. 20261125-073105-5f3a9c. Sorts by time.
-std::string new_run_id();
-
-// A step's identity for --resume: digest of what it would run (app, argv, env, cluster) and,
-// for a step run from the app's directory (no cluster), of the app's content: its descriptor
-// and the files its command names there (`python3 main.py` → main.py). A cluster step's image
-// reference stands for its content.
-std::string inputs_digest(const workflow::Step& step, const std::vector<std::string>& args);
 
 class Runner {
  public:

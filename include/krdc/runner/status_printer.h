@@ -33,6 +33,9 @@ class StatusPrinter {
   void step_finished(const std::string& step, const std::string& status, double seconds, const std::string& detail,
                      const std::string& excerpt = {});
   void run_finished(const std::string& status, double seconds);
+  // A scattered step became `instances` units (docs/architecture.md, "Scatter, gather and
+  // conditions"): the total counts each instance instead of the step.
+  void step_expanded(size_t instances);
   void message(const std::string& text);
 
  private:

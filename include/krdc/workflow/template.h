@@ -1,5 +1,6 @@
 #pragma once
-// `${{ steps.NAME.outputs.KEY }}` and `${{ params.NAME }}` inside param values.
+// `${{ steps.NAME.outputs.KEY }}`, `${{ params.NAME }}` and, in a scattered step,
+// `${{ item }}` / `${{ item.FIELD }}` inside param values.
 // Parsed once at load time (so bad references are reported with positions before anything
 // runs) and substituted when the step becomes ready, from its upstream steps' outputs.
 #include <nlohmann/json.hpp>
@@ -11,12 +12,16 @@
 namespace krdc::workflow {
 
 struct Reference {
-  enum class Kind { kStepOutput, kParam };
+  enum class Kind { kStepOutput, kParam, kItem };
   Kind kind = Kind::kParam;
   std::string step;  // for kStepOutput
-  std::string key;   // output key or param name
+  std::string key;   // output key, param name, or item field ("" for the whole item)
   std::string text;  // the reference as written, for messages
 };
+
+// One reference, the text between `${{` and `}}` (e.g. " params.year "). Throws
+// std::invalid_argument naming the accepted forms.
+Reference parse_reference(const std::string& body);
 
 // Every reference found in a value (strings nested in lists/maps included).
 // Throws std::invalid_argument with a precise message for malformed expressions.

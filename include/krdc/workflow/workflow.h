@@ -31,6 +31,22 @@ struct SecretKeyRef {
   SourceMark mark;
 };
 
+// A step that runs once per item (docs/architecture.md, "Scatter, gather and conditions").
+// `forEach` is a list or one ${{ }} reference to a list (a workflow param, an upstream output);
+// `matrix` maps axis names to such lists and runs their cross product. Each instance is named
+// `NAME[k]` (k in item order, the last axis fastest) and sees its item as ${{ item }} (a matrix
+// item is an object: ${{ item.AXIS }}).
+struct Scatter {
+  enum class Kind { kNone, kForEach, kMatrix };
+  Kind kind = Kind::kNone;
+  nlohmann::json for_each;                                      // kForEach: list or "${{ ref }}"
+  std::vector<std::pair<std::string, nlohmann::json>> matrix;  // kMatrix: axes as written
+  std::vector<SourceMark> axis_marks;                          // kMatrix: one per axis
+  SourceMark mark;
+
+  bool active() const { return kind != Kind::kNone; }
+};
+
 struct Step {
   std::string name;
   SourceMark mark;
@@ -47,6 +63,12 @@ struct Step {
   std::map<std::string, std::string> env;
   std::map<std::string, SecretKeyRef> secret_env;  // env from Secrets (cluster steps only)
   nlohmann::json resources;      // passed to the container (kube executors); null when absent
+  Scatter scatter;
+  // `when`: a condition over params and upstream outputs; false → the step is skipped
+  // ("condition") and so are its dependents, except those with `onSkipped: run`.
+  std::string when;              // empty: always
+  SourceMark when_mark;
+  bool run_if_upstream_skipped = false;  // `onSkipped: run`
 };
 
 struct Workflow {
