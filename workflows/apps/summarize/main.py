@@ -23,13 +23,16 @@ def main() -> None:
     trend = sum((x - mx) * (y - my) for x, y in zip(args.years, args.means)) / var if var else 0.0
     warmest = max(zip(args.means, args.years))[1]
 
-    table = os.path.abspath(f"{args.title}.tsv")
+    # Beside the outputs file: the step's own directory in the run directory, never the app's.
+    outputs = os.environ.get("KRDC_OUTPUTS", "/dev/termination-log")
+    workdir = os.path.dirname(outputs) if outputs != "/dev/termination-log" else "/tmp"
+    table = os.path.join(workdir, f"{args.title}.tsv")
     with open(table, "w", encoding="utf-8") as f:
         f.write("year\tmean\n")
         for year, mean in zip(args.years, args.means):
             f.write(f"{year}\t{mean}\n")
     print(f"{args.title}: {n} years, warmest {warmest}, trend {trend:+.4f} C/year", flush=True)
-    with open(os.environ.get("KRDC_OUTPUTS", "/dev/termination-log"), "w", encoding="utf-8") as f:
+    with open(outputs, "w", encoding="utf-8") as f:
         json.dump({"warmest": warmest, "trend": round(trend, 4), "table": table}, f)
 
 
