@@ -24,6 +24,7 @@
 #include "krdc/version.h"
 #include "krdc/workflow/loader.h"
 #include "krdc/workflow/params.h"
+#include "krdc/workflow/scatter.h"
 #include "krdc/workflow/template.h"
 #include "krdc/workflow/yaml_reader.h"
 #include "krdc/workflow/yaml_writer.h"
@@ -39,29 +40,57 @@ std::string local_user() {
   return std::to_string(getuid());
 }
 
+// What one step, or one instance of a scattered step, would do. Workflow params (and the item)
+// are known now; upstream outputs are not, so they stay as written.
+nlohmann::json describe_unit(const workflow::Workflow& wf, const workflow::Step& s, const std::string& name,
+                             const nlohmann::json* item, const exec::ExecutorSet& executors,
+                             const std::string& local_cluster) {
+  exec::StepRequest req;
+  req.run_id = "dry-run";
+  req.workflow_name = wf.name;
+  req.step = s;
+  req.step.name = name;
+  req.params = workflow::substitute(s.params, [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
+    if (ref.kind == workflow::Reference::Kind::kParam && wf.params.contains(ref.key)) return wf.params.at(ref.key);
+    if (ref.kind == workflow::Reference::Kind::kItem && item) {
+      if (ref.key.empty()) return *item;
+      if (item->is_object() && item->contains(ref.key)) return item->at(ref.key);
+    }
+    return ref.text;
+  });
+  try {
+    req.args = workflow::render_args(s.app, req.params);
+  } catch (const Error&) {
+    req.args = {"<params resolved at run time>"};
+  }
+  const std::string kind = exec::executor_kind(s, local_cluster);
+  nlohmann::json unit = {{"step", name}, {"needs", s.needs}, {"executor", kind}, {"cluster", s.cluster}};
+  if (!s.when.empty()) unit["when"] = s.when;
+  if (item) unit.update({{"instanceOf", s.name}, {"item", *item}});
+  unit["would"] = executors.get(kind).describe(req);
+  return unit;
+}
+
 // A dry run asks each step's executor what it would do (argv, Job manifest) without doing
-// it; references to upstream outputs stay as written because those values do not exist yet.
+// it. A scattered step shows every instance when its lists are known now (written out or
+// params); over an upstream output it shows the step once, with the list it waits for.
 int dry_run(const workflow::Workflow& wf, const exec::ExecutorSet& executors, const std::string& local_cluster,
             const GlobalOptions& global) {
   nlohmann::json plan = nlohmann::json::array();
+  const auto params_only = [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
+    if (ref.kind == workflow::Reference::Kind::kParam && wf.params.contains(ref.key)) return wf.params.at(ref.key);
+    return std::nullopt;
+  };
   for (const auto& s : wf.steps) {
-    exec::StepRequest req;
-    req.run_id = "dry-run";
-    req.workflow_name = wf.name;
-    req.step = s;
-    // Workflow params are known now; upstream outputs are not, so they stay as written.
-    req.params = workflow::substitute(s.params, [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
-      if (ref.kind == workflow::Reference::Kind::kParam && wf.params.contains(ref.key)) return wf.params.at(ref.key);
-      return ref.text;
-    });
-    try {
-      req.args = workflow::render_args(s.app, req.params);
-    } catch (const Error&) {
-      req.args = {"<params resolved at run time>"};
+    if (s.scatter.active() && workflow::items_known_before_run(s)) {
+      for (const auto& instance : workflow::expand(s, workflow::resolve_items(s, params_only))) {
+        plan.push_back(describe_unit(wf, s, instance.name, &instance.item, executors, local_cluster));
+      }
+      continue;
     }
-    const std::string kind = exec::executor_kind(s, local_cluster);
-    plan.push_back({{"step", s.name}, {"needs", s.needs}, {"executor", kind}, {"cluster", s.cluster},
-                    {"would", executors.get(kind).describe(req)}});
+    auto unit = describe_unit(wf, s, s.name, nullptr, executors, local_cluster);
+    if (s.scatter.active()) unit["scatter"] = "expanded at run time, over the lists in " + workflow::scatter_sources(s);
+    plan.push_back(std::move(unit));
   }
   if (global.output == "json") {
     std::cout << plan.dump(2) << "\n";
@@ -71,6 +100,8 @@ int dry_run(const workflow::Workflow& wf, const exec::ExecutorSet& executors, co
     for (const auto& p : plan) {
       std::cout << fmt::format("{} [{}{}]\n", p["step"].get<std::string>(), p["executor"].get<std::string>(),
                                p["cluster"].get<std::string>().empty() ? "" : " on " + p["cluster"].get<std::string>());
+      if (p.contains("when")) std::cout << "when: " << p["when"].get<std::string>() << "\n";
+      if (p.contains("scatter")) std::cout << "scatter: " << p["scatter"].get<std::string>() << "\n";
       std::cout << workflow::json_to_yaml(p["would"]) << "\n";
     }
   }

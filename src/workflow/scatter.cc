@@ -94,4 +94,11 @@ bool items_known_before_run(const Step& step) {
   return true;
 }
 
+std::string scatter_sources(const Step& step) {
+  if (step.scatter.kind == Scatter::Kind::kForEach) return "forEach " + step.scatter.for_each.dump();
+  std::string out = "matrix";
+  for (const auto& [axis, source] : step.scatter.matrix) out += fmt::format(" {}={}", axis, source.dump());
+  return out;
+}
+
 }  // namespace krdc::workflow

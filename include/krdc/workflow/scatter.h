@@ -38,4 +38,7 @@ std::vector<Instance> expand(const Step& step, const nlohmann::json& resolved_it
 // instances are known before anything runs (validation, --dry-run).
 bool items_known_before_run(const Step& step);
 
+// The lists a step scatters over, as written, for people: "forEach ${{ steps.a.outputs.f }}".
+std::string scatter_sources(const Step& step);
+
 }  // namespace krdc::workflow
