@@ -293,3 +293,22 @@ TEST_CASE("when: a condition on a scattered step decides for all its instances")
   CHECK(out.end_of("s")["status"] == "skipped");
   CHECK(out.count("start", "s[0]") == 0);
 }
+
+TEST_CASE("scatter run: --fail-fast records the instances it never started, and the step ends failed") {
+  Harness h;
+  h.jobs = 1;
+  h.fail_fast = true;
+  const auto fail_file = h.dir.write("fail", "a\n");
+  const auto out = h.run(workflow_yaml(
+      sh_step("s", echo_v(fail_file), "      forEach: [a, b, c]\n      params: {v: \"${{ item }}\"}\n") +
+      sh_step("after", "true", "      needs: [s]\n")));
+  CHECK(out.summary.status == "failed");
+  CHECK(out.end_of("s[0]")["status"] == "failed");
+  CHECK(out.end_of("s[1]")["status"] == "skipped");
+  CHECK(out.end_of("s[2]")["reason"] == "--fail-fast: an earlier step failed");
+  CHECK(out.count("start", "s[1]") == 0);
+  CHECK(gathered(out, "s")["status"] == "failed");
+  CHECK(out.end_of("after")["status"] == "skipped");
+  // Every unit and step ended exactly once.
+  for (const char* name : {"s[0]", "s[1]", "s[2]", "after"}) CHECK(out.count("end", name) == 1);
+}
