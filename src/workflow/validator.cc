@@ -132,6 +132,40 @@ void check_references(const Workflow& wf, const Index& index, size_t i) {
   }
 }
 
+// Whether a param puts anything on the command line: a switch set to false, a count of 0 and
+// null leave argparse's default, which no exclusive group minds.
+bool gives(const ParamSpec& spec, const nlohmann::json& params) {
+  if (!params.contains(spec.name)) return false;
+  const auto& v = params.at(spec.name);
+  if (v.is_null() || (v.is_boolean() && !v.get<bool>())) return false;
+  if (spec.count && ((v.is_number_integer() && v.get<long long>() == 0) || v == "0")) return false;
+  return true;
+}
+
+// argparse's mutually exclusive groups: it would stop the app with "not allowed with
+// argument"; krdc says so before anything runs.
+void check_exclusive_groups(const Step& s) {
+  for (const auto& group : s.app.exclusive) {
+    std::vector<std::string> given;
+    for (const auto& name : group.params) {
+      const ParamSpec* spec = s.app.find_param(name);
+      if (spec && gives(*spec, s.params)) given.push_back(name);
+    }
+    std::string members;
+    for (const auto& name : group.params) members += (members.empty() ? "" : ", ") + name;
+    if (given.size() > 1) {
+      const SourceMark& m = s.param_marks.count(given[1]) ? s.param_marks.at(given[1]) : s.mark;
+      throw invalid_at(m, fmt::format("step \"{}\": params \"{}\" and \"{}\" of app \"{}\" cannot be given together",
+                                      s.name, given[0], given[1], s.app.name),
+                       fmt::format("the app takes at most one of: {} (argparse mutually exclusive group)", members));
+    }
+    if (given.empty() && group.required) {
+      throw invalid_at(s.mark, fmt::format("step \"{}\": app \"{}\" needs one of the params {}", s.name, s.app.name,
+                                           members));
+    }
+  }
+}
+
 void check_params_against_app(const Workflow& wf, const Step& s) {
   const App& app = s.app;
   if (!app.has_interface) return;
@@ -141,8 +175,9 @@ void check_params_against_app(const Workflow& wf, const Step& s) {
     if (!spec) {
       std::string accepted;
       for (const auto& p : app.params) accepted += (accepted.empty() ? "" : ", ") + p.name;
-      throw invalid_at(m, fmt::format("step \"{}\": app \"{}\" has no param \"{}\"", s.name, app.name, it.key()),
-                       accepted.empty() ? "the app takes no params" : "it accepts: " + accepted);
+      std::string hint = accepted.empty() ? "the app takes no params" : "it accepts: " + accepted;
+      if (!app.interface_digest.empty()) hint += " (read from its argparse; `inspect: false` on the app turns this off)";
+      throw invalid_at(m, fmt::format("step \"{}\": app \"{}\" has no param \"{}\"", s.name, app.name, it.key()), hint);
     }
     // Values with ${{ }} are checked again once substituted; workflow params are known now.
     nlohmann::json value = it.value();
@@ -157,6 +192,7 @@ void check_params_against_app(const Workflow& wf, const Step& s) {
       throw invalid_at(m, fmt::format("step \"{}\" param \"{}\": {}", s.name, it.key(), *err));
     }
   }
+  check_exclusive_groups(s);
   const auto missing = missing_required(app, s.params);
   if (!missing.empty()) {
     std::string list;
