@@ -16,11 +16,11 @@ _krdc() {
   case "$cmd" in
     "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
     run) if [[ "$cur" == -* ]]; then
-           COMPREPLY=($(compgen -W "-p --param -j --jobs --results --run-dir --resume --fail-fast --dry-run --check --follow --kill-grace --detach $global" -- "$cur"))
+           COMPREPLY=($(compgen -W "-p --param -j --jobs --results --run-dir --resume --fail-fast --dry-run --check --follow --kill-grace --detach --no-inspect $global" -- "$cur"))
          else COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur")); fi ;;
-    validate) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-p --param $global" -- "$cur"))
+    validate) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-p --param --no-inspect $global" -- "$cur"))
               else COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur")); fi ;;
-    attach) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-j --jobs --run-dir --follow --fail-fast --kill-grace $global" -- "$cur"))
+    attach) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-j --jobs --run-dir --follow --fail-fast --kill-grace --no-inspect $global" -- "$cur"))
             else COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur")); fi ;;
     report) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--run $global" -- "$cur"))
             else COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur")); fi ;;

@@ -24,7 +24,8 @@ void add_app_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   krdc app inspect main.py -o json
 
 krdc runs the program up to its parse_args() call with a shim that reads the parser's
-arguments (names, types, defaults, choices, nargs, help) and stops: no regex guessing.)");
+arguments (names, types, defaults, choices, nargs, help, actions, mutually exclusive groups)
+and stops: no regex guessing. Sub-commands (subparsers) and custom actions are refused.)");
   inspect->callback([&global, &action, script, options] {
     action = [&global, script, options] {
       if (global.interrupts) options->cancel = &global.interrupts->abort();  // Ctrl-C stops the program
@@ -34,10 +35,12 @@ arguments (names, types, defaults, choices, nargs, help) and stops: no regex gue
         for (const auto& p : described.params) {
           params.push_back({{"name", p.name}, {"flag", p.flag}, {"type", workflow::to_string(p.type)},
                             {"required", p.required}, {"default", p.default_value}, {"nargs", p.nargs},
-                            {"choices", p.choices}, {"help", p.help}});
+                            {"choices", p.choices}, {"help", p.help}, {"append", p.append}, {"count", p.count}});
         }
+        nlohmann::json exclusive = nlohmann::json::array();
+        for (const auto& g : described.exclusive) exclusive.push_back({{"params", g.params}, {"required", g.required}});
         std::cout << nlohmann::json{{"name", described.name}, {"image", described.image},
-                                    {"command", described.command}, {"params", params}}
+                                    {"command", described.command}, {"params", params}, {"exclusive", exclusive}}
                          .dump(2)
                   << "\n";
       } else {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -22,6 +23,7 @@
 #include "krdc/runner/runner.h"
 #include "krdc/util/errors.h"
 #include "krdc/version.h"
+#include "krdc/workflow/inspect_cache.h"
 #include "krdc/workflow/loader.h"
 #include "krdc/workflow/params.h"
 #include "krdc/workflow/scatter.h"
@@ -132,9 +134,19 @@ void require_detachable(const workflow::Workflow& wf, const std::string& local_c
 
 }  // namespace
 
+workflow::InlineInspection inline_inspection(const GlobalOptions& global, bool no_inspect) {
+  workflow::InlineInspection inspect;
+  inspect.enabled = !no_inspect;
+  inspect.cache_dir = workflow::default_inspect_cache_dir(std::getenv("XDG_CACHE_HOME"), std::getenv("HOME"));
+  inspect.cancel = global.interrupts ? &global.interrupts->abort() : nullptr;
+  inspect.verbose = global.verbose > 0;
+  return inspect;
+}
+
 int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   workflow::LoadOptions load;
   load.params = parse_param_overrides(args.params);
+  load.inspect = inline_inspection(global, args.no_inspect);
   const workflow::Workflow wf = workflow::load_workflow(args.file, load);
 
   // Identity and authorisation come before anything runs: every step that needs a cluster
@@ -185,7 +197,8 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   options.kill_grace_ms = *kill_grace;
   // Absolute: steps run in their app directory, and must still find their run directory.
   options.run_dir = fs::absolute(args.run_dir.empty() ? fs::path(".krdc") / "runs" / options.run_id : fs::path(args.run_dir));
-  options.header = {{"krdc", KRDC_VERSION}, {"user", local_user()}};
+  // Whether inline apps were inspected changes their argv, hence inputs digests: attach follows it.
+  options.header = {{"krdc", KRDC_VERSION}, {"user", local_user()}, {"inspect", !args.no_inspect}};
 
   const std::string default_results = wf.name + ".results.jsonl";
   std::string results_path = args.results;
@@ -280,6 +293,7 @@ int attach_run(const std::string& results, RunArgs base, const GlobalOptions& gl
   for (const auto& [key, value] : params.items()) {
     base.params.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
   }
+  if (!header->value("inspect", true)) base.no_inspect = true;
   base.results = results;
   base.resume = results;
   base.resume_given = true;

@@ -18,9 +18,11 @@ namespace krdc::cli {
 
 namespace {
 
-int validate(const std::string& file, const std::vector<std::string>& params, const GlobalOptions& global) {
+int validate(const std::string& file, const std::vector<std::string>& params, bool no_inspect,
+             const GlobalOptions& global) {
   workflow::LoadOptions options;
   options.params = parse_param_overrides(params);
+  options.inspect = inline_inspection(global, no_inspect);
   const auto wf = workflow::load_workflow(file, options);
   if (global.output == "json") {
     nlohmann::json steps = nlohmann::json::array();
@@ -123,6 +125,8 @@ void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action)
   run->add_option("--kubeconfig", run_args->kubeconfig,
                   "Reach the local cluster through this kubeconfig (default: KUBECONFIG when no server is configured)");
   run->add_option("--context", run_args->context, "Kubeconfig context for the local cluster (default: current-context)");
+  run->add_flag("--no-inspect", run_args->no_inspect,
+                "Do not ask inline Python apps' argparse for their params (pass them unchecked as --key=value)");
   run->add_flag("--detach", run_args->detach,
                 "Start the steps that are ready as cluster Jobs, then exit; follow later with `krdc attach`");
   run->footer(R"(Examples:
@@ -152,6 +156,8 @@ cancelled; a second Ctrl-C exits at once.)");
   att->add_option("--kill-grace", attach_args->kill_grace, "Time between SIGTERM and SIGKILL on cancel (default: 5s)");
   att->add_option("--kubeconfig", attach_args->kubeconfig, "Reach the local cluster through this kubeconfig");
   att->add_option("--context", attach_args->context, "Kubeconfig context for the local cluster");
+  att->add_flag("--no-inspect", attach_args->no_inspect,
+                "Do not ask inline Python apps' argparse for their params (implied when the run was started so)");
   att->footer(R"(Examples:
   krdc run wf.yaml --detach && krdc attach wf.results.jsonl
   krdc attach wf.results.jsonl -o json
@@ -169,13 +175,20 @@ the same as `krdc run WORKFLOW --resume RESULTS`. No step runs twice.)");
   auto* val = app.add_subcommand("validate", "Check a workflow without running anything (no side effects)");
   val->add_option("workflow", *validate_file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
   val->add_option("-p,--param", *validate_params, "Workflow param KEY=VALUE (repeatable)");
+  auto validate_no_inspect = std::make_shared<bool>(false);
+  val->add_flag("--no-inspect", *validate_no_inspect,
+                "Do not ask inline Python apps' argparse for their params (pass them unchecked as --key=value)");
   val->footer(R"(Examples:
   krdc validate workflows/hello.yaml
   krdc validate wf.yaml -o json
 
-Errors name file:line:column and the step, and exit with status 2.)");
-  val->callback([&global, &action, validate_file, validate_params] {
-    action = [&global, validate_file, validate_params] { return validate(*validate_file, *validate_params, global); };
+Errors name file:line:column and the step, and exit with status 2. An inline app running a
+Python file is checked against its argparse: krdc runs the program up to parse_args() once
+and caches what it declares (--no-inspect, or `inspect: false` on the app, turns this off).)");
+  val->callback([&global, &action, validate_file, validate_params, validate_no_inspect] {
+    action = [&global, validate_file, validate_params, validate_no_inspect] {
+      return validate(*validate_file, *validate_params, *validate_no_inspect, global);
+    };
   });
 
   // report

@@ -61,6 +61,9 @@ std::string inputs_digest(const workflow::Step& step, const std::vector<std::str
     identity["secretEnv"] = std::move(refs);
   }
   if (auto files = app_content(step); !files.empty()) identity["files"] = std::move(files);
+  // An interface read from the program's argparse (docs/architecture.md, "App interfaces"): a
+  // cluster step's local copy of the program changing reruns it, like a process step's file.
+  if (!step.app.interface_digest.empty()) identity["interface"] = step.app.interface_digest;
   return util::sha256_digest(identity.dump());
 }
 

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <set>
 
 #include "krdc/workflow/names.h"
 
@@ -88,11 +89,24 @@ ParamSpec parse_param(const YamlReader& r, const YAML::Node& node, const std::st
   if (node["nargs"]) p.nargs = validate_nargs(r, node["nargs"], what + " nargs");
   if (node["action"]) {
     const std::string action = r.get_string(node["action"], what + " action");
-    if (action == "append") p.append = true;
-    else if (action == "store_true" || action == "store_false") p.type = ParamType::kBool;
-    else if (action != "store")
+    if (action == "append") {
+      p.append = true;
+    } else if (action == "store_true" || action == "store_false" || action == "store_const" ||
+               action == "append_const") {
+      p.type = ParamType::kBool;  // a switch: true passes the flag
+    } else if (action == "count") {
+      if (node["type"] && p.type != ParamType::kInt) {
+        throw invalid_at(r.mark(node["type"]), what + ": action count takes an int (how many times the flag is given)");
+      }
+      p.type = ParamType::kInt;
+      p.count = true;
+    } else if (action != "store") {
       throw invalid_at(r.mark(node["action"]), fmt::format("{}: unsupported action \"{}\"", what, action),
-                       "supported: store, store_true, store_false, append");
+                       "supported: store, store_true, store_false, store_const, append, append_const, count");
+    }
+  }
+  if (p.count && (p.flag.empty() || !p.nargs.empty() || node["choices"])) {
+    throw invalid_at(r.mark(node), what + ": action count needs a flag and takes no nargs or choices");
   }
   if (node["choices"]) {
     if (!node["choices"].IsSequence()) throw invalid_at(r.mark(node["choices"]), what + ": choices must be a list");
@@ -112,16 +126,49 @@ ParamSpec parse_param(const YamlReader& r, const YAML::Node& node, const std::st
   return p;
 }
 
+// `exclusive: [{params: [a, b], required: true}]`: argparse's mutually exclusive groups,
+// checked against each step's params at validation.
+std::vector<ExclusiveGroup> parse_exclusive(const YamlReader& r, const YAML::Node& node, const App& app,
+                                            const std::string& what) {
+  if (!node.IsSequence()) throw invalid_at(r.mark(node), what + ": exclusive must be a list of {params: [...]}");
+  std::vector<ExclusiveGroup> groups;
+  std::set<std::string> grouped;
+  for (const auto& g : node) {
+    r.require_map(g, what + " exclusive group");
+    r.check_keys(g, {"params", "required"}, what + " exclusive group");
+    if (!g["params"]) throw invalid_at(r.mark(g), what + " exclusive group: missing field \"params\"");
+    ExclusiveGroup group;
+    group.params = r.get_string_list(g["params"], what + " exclusive group params");
+    if (g["required"]) group.required = r.get_bool(g["required"], what + " exclusive group required");
+    if (group.params.size() < 2 && !group.required) {
+      throw invalid_at(r.mark(g["params"]), what + ": an exclusive group names at least two params");
+    }
+    for (const auto& name : group.params) {
+      if (!app.find_param(name)) {
+        throw invalid_at(r.mark(g["params"]), fmt::format("{}: exclusive group names \"{}\", which is not a param of "
+                                                          "the app", what, name));
+      }
+      if (!grouped.insert(name).second) {
+        throw invalid_at(r.mark(g["params"]), fmt::format("{}: param \"{}\" is in two exclusive groups", what, name));
+      }
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
 }  // namespace
 
 App parse_app_spec(const YamlReader& r, const YAML::Node& spec, const std::string& what,
                    const std::string& base_dir, bool inline_app) {
   if (inline_app) {
-    r.check_keys(spec, {"name", "image", "command", "dir", "params", "outputs"}, what);
+    r.check_keys(spec, {"name", "image", "command", "dir", "params", "exclusive", "outputs", "inspect"}, what);
   } else {
-    r.check_keys(spec, {"image", "command", "params", "outputs"}, what);
+    r.check_keys(spec, {"image", "command", "params", "exclusive", "outputs"}, what);
   }
   App app;
+  app.is_inline = inline_app;
+  if (inline_app && spec["inspect"]) app.inspect = r.get_bool(spec["inspect"], what + " inspect");
   app.mark = r.mark(spec);
   app.dir = base_dir;
   if (spec["name"]) app.name = r.get_string(spec["name"], what + " name");
@@ -176,6 +223,7 @@ App parse_app_spec(const YamlReader& r, const YAML::Node& spec, const std::strin
       app.params.push_back(std::move(p));
     }
   }
+  if (spec["exclusive"]) app.exclusive = parse_exclusive(r, spec["exclusive"], app, what);
   if (spec["outputs"]) {
     if (!spec["outputs"].IsSequence()) throw invalid_at(r.mark(spec["outputs"]), what + ": outputs must be a list");
     for (const auto& node : spec["outputs"]) {

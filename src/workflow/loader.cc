@@ -345,6 +345,7 @@ Workflow load_workflow_text(const std::string& text, const std::string& file, co
   wf.steps.reserve(spec["steps"].size());
   AppCache apps;
   for (const auto& node : spec["steps"]) wf.steps.push_back(parse_step(r, node, defaults, wf.dir, apps));
+  inspect_inline_apps(wf.steps, options.inspect);  // before validation: it checks params against them
   validate_workflow(wf);
   return wf;
 }

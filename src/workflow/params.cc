@@ -82,10 +82,31 @@ bool looks_like_option(const std::string& s) {
   return false;  // -\d*\.\d+
 }
 
+// action="count": the flag given N times. Bounded so argv stays small.
+constexpr long long kMaxCount = 100;
+
+std::optional<long long> count_of(const nlohmann::json& v) {
+  long long n = -1;
+  if (v.is_number_integer()) {
+    n = v.get<long long>();
+  } else if (v.is_string() && parses_as_int(v.get<std::string>())) {
+    n = std::stoll(v.get<std::string>());
+  }
+  if (n < 0 || n > kMaxCount) return std::nullopt;
+  return n;
+}
+
 }  // namespace
 
 std::optional<std::string> check_param(const ParamSpec& spec, const nlohmann::json& value) {
   if (value.is_null()) return std::string("has no value");
+  if (spec.count) {
+    if (!count_of(value)) {
+      return fmt::format("counts how often {} is given: expects an int from 0 to {}, got {}", spec.flag, kMaxCount,
+                         value.dump());
+    }
+    return std::nullopt;
+  }
   if (spec.takes_list()) {
     const nlohmann::json items = value.is_array() ? value : nlohmann::json::array({value});
     if (spec.nargs == "+" && items.empty()) return std::string("needs at least one value");
@@ -155,6 +176,12 @@ std::vector<std::string> render_args(const App& app, const nlohmann::json& param
     if (spec.flag.empty()) {
       const nlohmann::json items = v.is_array() ? v : nlohmann::json::array({v});
       for (const auto& item : items) positionals.push_back(render_value(item));
+      continue;
+    }
+    if (spec.count) {
+      const auto n = count_of(v);
+      if (!n) throw InvalidInput(fmt::format("param \"{}\" {}", spec.name, *check_param(spec, v)));
+      for (long long k = 0; k < *n; ++k) args.push_back(spec.flag);
       continue;
     }
     if (spec.type == ParamType::kBool) {

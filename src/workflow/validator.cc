@@ -197,6 +197,40 @@ void check_condition(const Workflow& wf, const Index& index, size_t i) {
   for (const auto& ref : condition.references()) check_reference(wf, index, i, ref, s.when_mark, "when");
 }
 
+// Whether a param puts anything on the command line: a switch set to false, a count of 0 and
+// null leave argparse's default, which no exclusive group minds.
+bool gives(const ParamSpec& spec, const nlohmann::json& params) {
+  if (!params.contains(spec.name)) return false;
+  const auto& v = params.at(spec.name);
+  if (v.is_null() || (v.is_boolean() && !v.get<bool>())) return false;
+  if (spec.count && ((v.is_number_integer() && v.get<long long>() == 0) || v == "0")) return false;
+  return true;
+}
+
+// argparse's mutually exclusive groups: it would stop the app with "not allowed with
+// argument"; krdc says so before anything runs.
+void check_exclusive_groups(const Step& s) {
+  for (const auto& group : s.app.exclusive) {
+    std::vector<std::string> given;
+    for (const auto& name : group.params) {
+      const ParamSpec* spec = s.app.find_param(name);
+      if (spec && gives(*spec, s.params)) given.push_back(name);
+    }
+    std::string members;
+    for (const auto& name : group.params) members += (members.empty() ? "" : ", ") + name;
+    if (given.size() > 1) {
+      const SourceMark& m = s.param_marks.count(given[1]) ? s.param_marks.at(given[1]) : s.mark;
+      throw invalid_at(m, fmt::format("step \"{}\": params \"{}\" and \"{}\" of app \"{}\" cannot be given together",
+                                      s.name, given[0], given[1], s.app.name),
+                       fmt::format("the app takes at most one of: {} (argparse mutually exclusive group)", members));
+    }
+    if (given.empty() && group.required) {
+      throw invalid_at(s.mark, fmt::format("step \"{}\": app \"{}\" needs one of the params {}", s.name, s.app.name,
+                                           members));
+    }
+  }
+}
+
 // The resolver validation can offer: workflow params, and the item of one known instance.
 Resolver known_values(const Workflow& wf, const nlohmann::json* item) {
   return [&wf, item](const Reference& r) -> std::optional<nlohmann::json> {
@@ -240,8 +274,9 @@ void check_params_against_app(const Workflow& wf, const Step& s, const std::vect
     if (app.has_interface && !spec) {
       std::string accepted;
       for (const auto& p : app.params) accepted += (accepted.empty() ? "" : ", ") + p.name;
-      throw invalid_at(m, fmt::format("step \"{}\": app \"{}\" has no param \"{}\"", s.name, app.name, it.key()),
-                       accepted.empty() ? "the app takes no params" : "it accepts: " + accepted);
+      std::string hint = accepted.empty() ? "the app takes no params" : "it accepts: " + accepted;
+      if (!app.interface_digest.empty()) hint += " (read from its argparse; `inspect: false` on the app turns this off)";
+      throw invalid_at(m, fmt::format("step \"{}\": app \"{}\" has no param \"{}\"", s.name, app.name, it.key()), hint);
     }
     if (instances.empty()) {
       check_param_value(wf, s, it.key(), spec, it.value(), m, nullptr);
@@ -257,6 +292,7 @@ void check_params_against_app(const Workflow& wf, const Step& s, const std::vect
     throw invalid_at(s.mark, fmt::format("step \"{}\": missing required param{} {} of app \"{}\"", s.name,
                                          missing.size() > 1 ? "s" : "", list, app.name));
   }
+  check_exclusive_groups(s);
 }
 
 // The instances of a step whose lists are known now (written out or params); none otherwise.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "krdc/cli/options.h"
+#include "krdc/workflow/inline_inspect.h"
 
 namespace krdc::cli {
 
@@ -24,6 +25,7 @@ struct RunArgs {
   std::string kubeconfig;  // --kubeconfig: reach the local cluster through this kubeconfig
   std::string context;     // --context: that kubeconfig context (default: current-context)
   bool detach = false;     // --detach: start what is ready on the clusters, then exit
+  bool no_inspect = false; // --no-inspect: inline Python apps keep the unchecked --key=value rendering
 };
 
 int run_workflow(const RunArgs& args, const GlobalOptions& global);
@@ -32,6 +34,10 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global);
 // and params: adopts what it left running and runs the rest (docs/architecture.md, "Reattach").
 // `base` carries the run options that are not the run's own (-j, --follow, kubeconfig).
 int attach_run(const std::string& results, RunArgs base, const GlobalOptions& global);
+
+// How `run`, `validate` and `attach` load inline Python apps: inspected (cached under
+// $XDG_CACHE_HOME/krdc/apps), unless --no-inspect; Ctrl-C stops an inspection.
+workflow::InlineInspection inline_inspection(const GlobalOptions& global, bool no_inspect);
 
 // "-p KEY=VALUE" items → map; throws InvalidInput on a malformed item.
 std::map<std::string, std::string> parse_param_overrides(const std::vector<std::string>& items);

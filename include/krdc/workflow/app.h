@@ -26,9 +26,17 @@ struct ParamSpec {
   // argparse nargs: "" (one value), "?", "*", "+", or a count such as "2".
   std::string nargs;
   bool append = false;           // action="append": lists render as a repeated flag
+  // action="count" (-v -v): an int N ≥ 0 renders the flag N times.
+  bool count = false;
   std::string help;
 
   bool takes_list() const { return !nargs.empty() && nargs != "?"; }
+};
+
+// argparse's add_mutually_exclusive_group: at most one member given (exactly one if required).
+struct ExclusiveGroup {
+  std::vector<std::string> params;  // param names
+  bool required = false;
 };
 
 struct OutputSpec {
@@ -45,7 +53,15 @@ struct App {
   // --key=value without checks (the app's interface is unknown to krdc).
   bool has_interface = false;
   std::vector<ParamSpec> params;
+  std::vector<ExclusiveGroup> exclusive;
   std::vector<OutputSpec> outputs;
+  // Defined in the workflow (`app: {command: ...}`), not in a krdc-app.yaml.
+  bool is_inline = false;
+  // An inline app's `inspect:` switch: false keeps krdc from asking its argparse.
+  bool inspect = true;
+  // Set when the interface was derived by inspecting the app's Python file: the cache key
+  // (script bytes + shim), part of a step's inputs digest (docs/architecture.md, "App interfaces").
+  std::string interface_digest;
   SourceMark mark;                   // where the app was defined (descriptor or inline)
 
   const ParamSpec* find_param(const std::string& name) const;

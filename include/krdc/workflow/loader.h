@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "krdc/workflow/inline_inspect.h"
 #include "krdc/workflow/workflow.h"
 
 namespace krdc::workflow {
@@ -12,6 +13,8 @@ namespace krdc::workflow {
 struct LoadOptions {
   // `-p key=value` from the command line; each key must be declared in spec.params.
   std::map<std::string, std::string> params;
+  // Asking inline Python apps' argparse for their interface (off unless the caller turns it on).
+  InlineInspection inspect;
 };
 
 Workflow load_workflow(const std::string& path, const LoadOptions& options = {});
