@@ -10,6 +10,7 @@
 
 #include "krdc/runner/result_reader.h"
 #include "krdc/runner/runner.h"
+#include "krdc/util/cancel.h"
 #include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
 #include "krdc/util/errors.h"
@@ -225,6 +226,18 @@ TEST_CASE("not inspected: a non-Python app, a failing program, inspect: false, a
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
     REQUIRE(notices.size() == 1);
     CHECK(notices[0].find("inspecting took over 1 s") != std::string::npos);
+  }
+  SUBCASE("Ctrl-C (the abort token) stops an inspection and the load: nothing is guessed") {
+    l.dir.write("main.py", "import time\ntime.sleep(60)\n");
+    krdc::util::CancelToken abort;
+    abort.cancel();
+    LoadOptions options;
+    options.inspect.enabled = true;
+    options.inspect.cancel = &abort;
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(load_workflow(l.dir.write("wf.yaml", workflow("{command: [python3, main.py]}", "{x: 1}")), options),
+                    krdc::Interrupted);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
   }
   SUBCASE("inspect: false on the app") {
     l.dir.write("main.py", kEchoFiles);
