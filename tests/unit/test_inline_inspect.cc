@@ -113,6 +113,17 @@ TEST_CASE("inline python app: a list param reaches argparse as that list (krdc r
   INFO(old.output);
   REQUIRE(old.code == 0);
   CHECK(outputs_of(dir / "r2.jsonl", "echo")["files"] == nlohmann::json{"c.nc"});
+  // The run header says so, and `krdc attach` follows it (the same argv, the same inputs digests).
+  CHECK(krdc::runner::read_result_file(dir / "r1.jsonl").last_header()->value("inspect", false));
+  CHECK_FALSE(krdc::runner::read_result_file(dir / "r2.jsonl").last_header()->value("inspect", true));
+  const auto attached = run_krdc(dir, {"attach", dir / "r2.jsonl"});
+  INFO(attached.output);
+  REQUIRE(attached.code == 0);
+  nlohmann::json last_end;
+  for (const auto& r : krdc::runner::read_result_file(dir / "r2.jsonl").records) {
+    if (r.value("event", "") == "end" && r.value("step", "") == "echo") last_end = r;
+  }
+  CHECK(last_end.value("resumed", false));  // inspecting now would change the argv and rerun it
 }
 
 TEST_CASE("inline python app: an unknown param is refused at validate, naming the step and the app's params") {
