@@ -10,6 +10,7 @@
 
 #include "krdc/runner/result_reader.h"
 #include "krdc/runner/runner.h"
+#include "krdc/util/cancel.h"
 #include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
 #include "krdc/util/errors.h"
@@ -112,6 +113,17 @@ TEST_CASE("inline python app: a list param reaches argparse as that list (krdc r
   INFO(old.output);
   REQUIRE(old.code == 0);
   CHECK(outputs_of(dir / "r2.jsonl", "echo")["files"] == nlohmann::json{"c.nc"});
+  // The run header says so, and `krdc attach` follows it (the same argv, the same inputs digests).
+  CHECK(krdc::runner::read_result_file(dir / "r1.jsonl").last_header()->value("inspect", false));
+  CHECK_FALSE(krdc::runner::read_result_file(dir / "r2.jsonl").last_header()->value("inspect", true));
+  const auto attached = run_krdc(dir, {"attach", dir / "r2.jsonl"});
+  INFO(attached.output);
+  REQUIRE(attached.code == 0);
+  nlohmann::json last_end;
+  for (const auto& r : krdc::runner::read_result_file(dir / "r2.jsonl").records) {
+    if (r.value("event", "") == "end" && r.value("step", "") == "echo") last_end = r;
+  }
+  CHECK(last_end.value("resumed", false));  // inspecting now would change the argv and rerun it
 }
 
 TEST_CASE("inline python app: an unknown param is refused at validate, naming the step and the app's params") {
@@ -225,6 +237,18 @@ TEST_CASE("not inspected: a non-Python app, a failing program, inspect: false, a
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
     REQUIRE(notices.size() == 1);
     CHECK(notices[0].find("inspecting took over 1 s") != std::string::npos);
+  }
+  SUBCASE("Ctrl-C (the abort token) stops an inspection and the load: nothing is guessed") {
+    l.dir.write("main.py", "import time\ntime.sleep(60)\n");
+    krdc::util::CancelToken abort;
+    abort.cancel();
+    LoadOptions options;
+    options.inspect.enabled = true;
+    options.inspect.cancel = &abort;
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(load_workflow(l.dir.write("wf.yaml", workflow("{command: [python3, main.py]}", "{x: 1}")), options),
+                    krdc::Interrupted);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
   }
   SUBCASE("inspect: false on the app") {
     l.dir.write("main.py", kEchoFiles);
