@@ -11,14 +11,14 @@ _krdc() {
   done
   case "$prev" in
     -o|--output) COMPREPLY=($(compgen -W "text json yaml" -- "$cur")); return ;;
-    --results|--resume|--config|--ca-file|--run-dir|--spec|--credentials|--outputs) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --results|--params-file|--resume|--config|--ca-file|--run-dir|--spec|--credentials|--outputs) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   case "$cmd" in
     "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
     run) if [[ "$cur" == -* ]]; then
-           COMPREPLY=($(compgen -W "-p --param -j --jobs --results --run-dir --resume --fail-fast --dry-run --check --follow --kill-grace --detach $global" -- "$cur"))
+           COMPREPLY=($(compgen -W "-p --param --params-file -j --jobs --results --run-dir --resume --fail-fast --dry-run --check --follow --kill-grace --detach $global" -- "$cur"))
          else COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur")); fi ;;
-    validate) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-p --param $global" -- "$cur"))
+    validate) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-p --param --params-file $global" -- "$cur"))
               else COMPREPLY=($(compgen -f -X '!*.@(yaml|yml)' -- "$cur") $(compgen -d -- "$cur")); fi ;;
     attach) if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-j --jobs --run-dir --follow --fail-fast --kill-grace $global" -- "$cur"))
             else COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur")); fi ;;

@@ -23,6 +23,7 @@ complete -c krdc -l ca-file -r -F -d 'CA bundle'
 complete -c krdc -n "__fish_seen_subcommand_from run validate" -a "(__fish_complete_suffix .yaml .yml)"
 complete -c krdc -n "__fish_seen_subcommand_from report" -a "(__fish_complete_suffix .jsonl)"
 complete -c krdc -n "__fish_seen_subcommand_from run validate" -s p -l param -x -d 'Workflow param KEY=VALUE'
+complete -c krdc -n "__fish_seen_subcommand_from run validate" -l params-file -r -F -d 'YAML file of workflow params'
 complete -c krdc -n "__fish_seen_subcommand_from run" -s j -l jobs -x -d 'Steps at once'
 complete -c krdc -n "__fish_seen_subcommand_from run" -l results -r -F -d 'Result file'
 complete -c krdc -n "__fish_seen_subcommand_from run" -l run-dir -r -F -d 'Run directory'

@@ -18,10 +18,9 @@ namespace krdc::cli {
 
 namespace {
 
-int validate(const std::string& file, const std::vector<std::string>& params, const GlobalOptions& global) {
-  workflow::LoadOptions options;
-  options.params = parse_param_overrides(params);
-  const auto wf = workflow::load_workflow(file, options);
+int validate(const std::string& file, const std::vector<std::string>& params, const std::string& params_file,
+             const GlobalOptions& global) {
+  const auto wf = workflow::load_workflow(file, load_options(params, params_file));
   if (global.output == "json") {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : wf.steps) {
@@ -101,12 +100,22 @@ std::map<std::string, std::string> parse_param_overrides(const std::vector<std::
   return out;
 }
 
+workflow::LoadOptions load_options(const std::vector<std::string>& params, const std::string& params_file) {
+  workflow::LoadOptions options;
+  options.params = parse_param_overrides(params);
+  options.params_file = params_file;
+  return options;
+}
+
 void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   // run
   auto run_args = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Run a workflow: validate, authorise, run every step, append results");
   run->add_option("workflow", run_args->file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
-  run->add_option("-p,--param", run_args->params, "Workflow param KEY=VALUE (repeatable)");
+  run->add_option("-p,--param", run_args->params,
+                  "Workflow param KEY=VALUE (repeatable), typed by its default: -p b=true, -p 'years=[2021, 2022]'");
+  run->add_option("--params-file", run_args->params_file, "YAML mapping of workflow params to values (-p wins over it)")
+      ->check(CLI::ExistingFile);
   run->add_option("-j,--jobs", run_args->jobs, "Steps to run at once (default: number of cores)")
       ->check(CLI::Range(1, 10000));
   run->add_option("--results", run_args->results,
@@ -128,6 +137,7 @@ void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action)
   run->footer(R"(Examples:
   krdc run workflows/hello.yaml
   krdc run wf.yaml -p year=2024 -j 4 --results out.jsonl
+  krdc run wf.yaml --params-file params.yaml -p 'years=[2021, 2022]'
   krdc run wf.yaml --resume          # rerun only what failed or changed; adopt what still runs
   krdc run wf.yaml --detach          # start cluster Jobs and exit; then: krdc attach wf.results.jsonl
 
@@ -168,14 +178,20 @@ the same as `krdc run WORKFLOW --resume RESULTS`. No step runs twice.)");
   auto validate_params = std::make_shared<std::vector<std::string>>();
   auto* val = app.add_subcommand("validate", "Check a workflow without running anything (no side effects)");
   val->add_option("workflow", *validate_file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
-  val->add_option("-p,--param", *validate_params, "Workflow param KEY=VALUE (repeatable)");
+  auto validate_params_file = std::make_shared<std::string>();
+  val->add_option("-p,--param", *validate_params,
+                  "Workflow param KEY=VALUE (repeatable), typed by its default: -p b=true, -p 'years=[2021, 2022]'");
+  val->add_option("--params-file", *validate_params_file, "YAML mapping of workflow params to values (-p wins over it)")
+      ->check(CLI::ExistingFile);
   val->footer(R"(Examples:
   krdc validate workflows/hello.yaml
   krdc validate wf.yaml -o json
 
 Errors name file:line:column and the step, and exit with status 2.)");
-  val->callback([&global, &action, validate_file, validate_params] {
-    action = [&global, validate_file, validate_params] { return validate(*validate_file, *validate_params, global); };
+  val->callback([&global, &action, validate_file, validate_params, validate_params_file] {
+    action = [&global, validate_file, validate_params, validate_params_file] {
+      return validate(*validate_file, *validate_params, *validate_params_file, global);
+    };
   });
 
   // report

@@ -459,6 +459,9 @@ struct Runner::Impl {
       ++summary.detached;
       return;
     }
+    // Declared outputs are a contract (exec/outputs.h). Checked here, after the attempt loop, so
+    // a missing output is never retried: the same inputs would write the same outputs again.
+    exec::enforce_declared_outputs(s.app, c.result);
     const bool ok = c.result.status == StepStatus::kSucceeded;
     auto rec = base_record(i, "end");
     rec.update({{"status", exec::to_string(c.result.status)},
