@@ -179,7 +179,8 @@ TEST_CASE("krdc run: typed -p and --params-file reach a real argparse app; valid
   dir.write("wf.yaml", text);
   dir.write("apps/echo/krdc-app.yaml", kTypedApp);
   dir.write("apps/echo/main.py", kTypedMain);
-  dir.write("p.yaml", "years: [2021, 2022]\nn: 123456789012345678901234567890\nwho: 한국\ns: from the file\n");
+  // who: the string "true" (quoted), which a re-read of its text would turn into a bool.
+  dir.write("p.yaml", "years: [2021, 2022]\nn: 123456789012345678901234567890\nwho: \"true\"\ns: from the file\n");
   const auto r = run_krdc(dir, {"run", "wf.yaml", "--params-file", "p.yaml", "-p", "b=true", "-p", "s=3.10", "-p",
                                 "ratio=1e5", "--results", "r.jsonl"});
   INFO(r.output);
@@ -198,7 +199,23 @@ TEST_CASE("krdc run: typed -p and --params-file reach a real argparse app; valid
   CHECK(outputs["s"] == "3.10");
   CHECK(outputs["n"] == "123456789012345678901234567890");
   CHECK(outputs["ratio"] == 100000.0);
-  CHECK(outputs["who"] == "한국");
+  CHECK(outputs["who"] == "true");
+
+  // attach re-applies the recorded typed params: the same argv, so the step is reused, not rerun.
+  const auto attached = run_krdc(dir, {"attach", "r.jsonl"});
+  INFO(attached.output);
+  CHECK(attached.code == 0);
+  const auto after = krdc::runner::read_result_file(dir / "r.jsonl");
+  REQUIRE_FALSE(after.records.empty());
+  const json last_end = [&] {
+    json found;
+    for (const auto& rec : after.records) {
+      if (rec.value("step", "") == "echo" && rec.value("event", "") == "end") found = rec;
+    }
+    return found;
+  }();
+  CHECK(last_end.value("resumed", false));
+  CHECK(last_end["outputs"] == outputs);
 
   const auto bad = run_krdc(dir, {"validate", "wf.yaml", "-p", "who=x", "-p", "b=yes"});
   CHECK(bad.code == 2);
