@@ -6,23 +6,22 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-
 namespace krdc::exec {
 
 namespace {
 
-// nlohmann's DOM builder, except for numbers a double cannot hold exactly: the SAX parser hands
-// number_float the literal's text, and an integer literal (which only lands here when it overflowed
-// 64 bits) or an out-of-range literal is kept as that text (workflow/scalar_text.h). Hiding the
-// member is enough: sax_parse calls it on this static type.
+// nlohmann's DOM builder, except for integers beyond 64 bits: the SAX parser hands number_float
+// the literal's text, and an integer literal only lands there when it overflowed int64/uint64, so
+// it is kept as the string of its digits (workflow/scalar_text.h) instead of a rounded double.
+// (Literals beyond a double's range, 1e400 or 310 digits, nlohmann refuses: "not valid JSON".)
+// Hiding the member is enough: sax_parse calls it on this static type.
 class ExactNumbersDom : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
  public:
   explicit ExactNumbersDom(nlohmann::json& root) : json_sax_dom_parser(root, /*allow_exceptions=*/false) {}
   bool number_float(double value, const std::string& text) {
-    if (text.find_first_of(".eE") == std::string::npos || !std::isfinite(value)) {
-      std::string kept = text;
-      return string(kept);
+    if (text.find_first_of(".eE") == std::string::npos) {
+      std::string digits = text;
+      return string(digits);
     }
     return json_sax_dom_parser::number_float(value, text);
   }

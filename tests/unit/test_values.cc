@@ -172,6 +172,7 @@ TEST_CASE("outputs keep integers beyond 64 bits as their digits; everything else
   CHECK((*out)["f"] == 0.5);
   CHECK((*out)["e"] == 1e-7);
   CHECK((*out)["nested"] == json::array({"99999999999999999999", {{"x", 1}}}));
+  CHECK_FALSE(krdc::exec::parse_outputs("{\"inf\": 1e400}", error));  // no double holds it: refused, not rounded
   CHECK_FALSE(krdc::exec::parse_outputs("{\"a\": 1", error));
   CHECK(error.find("not valid JSON") != std::string::npos);
 }

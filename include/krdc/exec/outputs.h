@@ -12,9 +12,9 @@
 namespace krdc::exec {
 
 // Parses outputs text. Empty text → {}. Sets `error` (and returns nullopt) when the text
-// is not a JSON object. Exact values (workflow/scalar_text.h): an integer beyond 64 bits, or a
-// number beyond a double's range, is kept as the string of its digits rather than rounded, so
-// the result file records what the next step receives.
+// is not a JSON object. Exact values (workflow/scalar_text.h): an integer beyond 64 bits is kept
+// as the string of its digits rather than rounded, so the result file records what the next
+// step receives.
 std::optional<nlohmann::json> parse_outputs(const std::string& text, std::string& error);
 
 // The outputs `app` declares as required that `outputs` lacks, in declaration order. A declared
