@@ -144,8 +144,8 @@ workflow::InlineInspection inline_inspection(const GlobalOptions& global, bool n
 }
 
 int run_workflow(const RunArgs& args, const GlobalOptions& global) {
-  workflow::LoadOptions load;
-  load.params = parse_param_overrides(args.params);
+  workflow::LoadOptions load = load_options(args.params, args.params_file);
+  load.values = args.recorded_params;
   load.inspect = inline_inspection(global, args.no_inspect);
   const workflow::Workflow wf = workflow::load_workflow(args.file, load);
 
@@ -287,12 +287,11 @@ int attach_run(const std::string& results, RunArgs base, const GlobalOptions& gl
                                    header->value("run", ""), base.file.empty() ? "not recorded" : base.file),
                        fmt::format("run: krdc run WORKFLOW --resume {}", results));
   }
-  // The run's own params, as it resolved them: the attached run must compute the same inputs.
+  // The run's own params, as it resolved them and typed (never re-read as text: "3.10" stays a
+  // string, [a, b] a list): the attached run must compute the same inputs.
   base.params.clear();
-  const nlohmann::json params = header->value("params", nlohmann::json::object());  // outlives the loop
-  for (const auto& [key, value] : params.items()) {
-    base.params.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
-  }
+  base.params_file.clear();
+  base.recorded_params = header->value("params", nlohmann::json::object());
   if (!header->value("inspect", true)) base.no_inspect = true;
   base.results = results;
   base.resume = results;

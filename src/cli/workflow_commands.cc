@@ -18,10 +18,9 @@ namespace krdc::cli {
 
 namespace {
 
-int validate(const std::string& file, const std::vector<std::string>& params, bool no_inspect,
-             const GlobalOptions& global) {
-  workflow::LoadOptions options;
-  options.params = parse_param_overrides(params);
+int validate(const std::string& file, const std::vector<std::string>& params, const std::string& params_file,
+             bool no_inspect, const GlobalOptions& global) {
+  workflow::LoadOptions options = load_options(params, params_file);
   options.inspect = inline_inspection(global, no_inspect);
   const auto wf = workflow::load_workflow(file, options);
   if (global.output == "json") {
@@ -103,12 +102,22 @@ std::map<std::string, std::string> parse_param_overrides(const std::vector<std::
   return out;
 }
 
+workflow::LoadOptions load_options(const std::vector<std::string>& params, const std::string& params_file) {
+  workflow::LoadOptions options;
+  options.params = parse_param_overrides(params);
+  options.params_file = params_file;
+  return options;
+}
+
 void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   // run
   auto run_args = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Run a workflow: validate, authorise, run every step, append results");
   run->add_option("workflow", run_args->file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
-  run->add_option("-p,--param", run_args->params, "Workflow param KEY=VALUE (repeatable)");
+  run->add_option("-p,--param", run_args->params,
+                  "Workflow param KEY=VALUE (repeatable), typed by its default: -p b=true, -p 'years=[2021, 2022]'");
+  run->add_option("--params-file", run_args->params_file, "YAML mapping of workflow params to values (-p wins over it)")
+      ->check(CLI::ExistingFile);
   run->add_option("-j,--jobs", run_args->jobs, "Steps to run at once (default: number of cores)")
       ->check(CLI::Range(1, 10000));
   run->add_option("--results", run_args->results,
@@ -132,6 +141,7 @@ void add_workflow_commands(CLI::App& app, GlobalOptions& global, Action& action)
   run->footer(R"(Examples:
   krdc run workflows/hello.yaml
   krdc run wf.yaml -p year=2024 -j 4 --results out.jsonl
+  krdc run wf.yaml --params-file params.yaml -p 'years=[2021, 2022]'
   krdc run wf.yaml --resume          # rerun only what failed or changed; adopt what still runs
   krdc run wf.yaml --detach          # start cluster Jobs and exit; then: krdc attach wf.results.jsonl
 
@@ -174,7 +184,11 @@ the same as `krdc run WORKFLOW --resume RESULTS`. No step runs twice.)");
   auto validate_params = std::make_shared<std::vector<std::string>>();
   auto* val = app.add_subcommand("validate", "Check a workflow without running anything (no side effects)");
   val->add_option("workflow", *validate_file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
-  val->add_option("-p,--param", *validate_params, "Workflow param KEY=VALUE (repeatable)");
+  auto validate_params_file = std::make_shared<std::string>();
+  val->add_option("-p,--param", *validate_params,
+                  "Workflow param KEY=VALUE (repeatable), typed by its default: -p b=true, -p 'years=[2021, 2022]'");
+  val->add_option("--params-file", *validate_params_file, "YAML mapping of workflow params to values (-p wins over it)")
+      ->check(CLI::ExistingFile);
   auto validate_no_inspect = std::make_shared<bool>(false);
   val->add_flag("--no-inspect", *validate_no_inspect,
                 "Do not ask inline Python apps' argparse for their params (pass them unchecked as --key=value)");
@@ -185,9 +199,9 @@ the same as `krdc run WORKFLOW --resume RESULTS`. No step runs twice.)");
 Errors name file:line:column and the step, and exit with status 2. An inline app running a
 Python file is checked against its argparse: krdc runs the program up to parse_args() once
 and caches what it declares (--no-inspect, or `inspect: false` on the app, turns this off).)");
-  val->callback([&global, &action, validate_file, validate_params, validate_no_inspect] {
-    action = [&global, validate_file, validate_params, validate_no_inspect] {
-      return validate(*validate_file, *validate_params, *validate_no_inspect, global);
+  val->callback([&global, &action, validate_file, validate_params, validate_params_file, validate_no_inspect] {
+    action = [&global, validate_file, validate_params, validate_params_file, validate_no_inspect] {
+      return validate(*validate_file, *validate_params, *validate_params_file, *validate_no_inspect, global);
     };
   });
 

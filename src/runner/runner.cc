@@ -450,6 +450,9 @@ struct Runner::Impl {
       ++summary.detached;
       return;
     }
+    // Declared outputs are a contract (exec/outputs.h). Checked here, after the attempt loop, so
+    // a missing output is never retried: the same inputs would write the same outputs again.
+    exec::enforce_declared_outputs(step(u.step).app, c.result);
     record_end(u, c);
     const bool ok = c.result.status == StepStatus::kSucceeded;
     const bool cancelled = c.result.status == StepStatus::kCancelled;

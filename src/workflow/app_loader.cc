@@ -7,6 +7,7 @@
 #include <set>
 
 #include "krdc/workflow/names.h"
+#include "krdc/workflow/scalar_text.h"
 
 namespace krdc::workflow {
 
@@ -18,8 +19,9 @@ bool json_matches_type(const nlohmann::json& value, ParamType type) {
   switch (type) {
     case ParamType::kString:
     case ParamType::kPath: return value.is_string();
-    case ParamType::kInt: return value.is_number_integer();
-    case ParamType::kFloat: return value.is_number();
+    // Exact numbers such as 0.10 are kept as their text (scalar_text.h).
+    case ParamType::kInt: return value.is_number_integer() || (value.is_string() && is_int_text(value.get<std::string>()));
+    case ParamType::kFloat: return value.is_number() || (value.is_string() && is_float_text(value.get<std::string>()));
     case ParamType::kBool: return value.is_boolean();
   }
   return false;
@@ -234,7 +236,7 @@ App parse_app_spec(const YamlReader& r, const YAML::Node& spec, const std::strin
           throw invalid_at(r.mark(node), fmt::format("{}: output name \"{}\" is not valid", what, o.name), kParamNameHint);
         }
       } else {
-        r.check_keys(node, {"name", "type", "help"}, what + " output");
+        r.check_keys(node, {"name", "type", "help", "required"}, what + " output");
         if (!node["name"]) throw invalid_at(r.mark(node), what + " output: missing field \"name\"");
         o.name = r.get_string(node["name"], what + " output name");
         if (!is_param_name(o.name)) {
@@ -242,6 +244,7 @@ App parse_app_spec(const YamlReader& r, const YAML::Node& spec, const std::strin
                            kParamNameHint);
         }
         if (node["help"]) o.help = r.get_string(node["help"], what + " output help");
+        if (node["required"]) o.required = r.get_bool(node["required"], fmt::format("{} output \"{}\" required", what, o.name));
       }
       app.outputs.push_back(std::move(o));
     }

@@ -13,6 +13,7 @@
 #include "krdc/util/digest.h"
 #include "krdc/workflow/app_loader.h"
 #include "krdc/workflow/names.h"
+#include "krdc/workflow/param_overrides.h"
 #include "krdc/workflow/validator.h"
 #include "krdc/workflow/yaml_guard.h"
 #include "krdc/workflow/yaml_reader.h"
@@ -257,6 +258,23 @@ Step parse_step(const YamlReader& r, const YAML::Node& node, const Defaults& d, 
   return s;
 }
 
+// Recorded values (attach), then --params-file, then -p: the last one given wins.
+void apply_overrides(nlohmann::json& params, const DeclaredTypes& declared, const LoadOptions& options) {
+  for (const auto& [key, value] : options.values.items()) {
+    require_declared("recorded param", key, declared);
+    if (auto err = check_declared_type(declared.at(key), value)) {
+      throw InvalidInput(fmt::format("recorded param {}: {}", key, *err),
+                         "the workflow changed since the run; start a new run with krdc run");
+    }
+    params[key] = value;
+  }
+  if (!options.params_file.empty()) {
+    const nlohmann::json from_file = read_params_file(options.params_file, declared);
+    for (const auto& [key, value] : from_file.items()) params[key] = value;
+  }
+  for (const auto& [key, text] : options.params) params[key] = param_from_text(key, text, declared);
+}
+
 }  // namespace
 
 Workflow load_workflow_text(const std::string& text, const std::string& file, const LoadOptions& options) {
@@ -303,6 +321,7 @@ Workflow load_workflow_text(const std::string& text, const std::string& file, co
       wf.clusters[name] = parse_cluster(r, name, kv.second);
     }
   }
+  DeclaredTypes declared;  // the type of each param's default types its overrides
   if (spec["params"]) {
     r.require_map(spec["params"], "spec.params");
     for (const auto& kv : spec["params"]) {
@@ -313,24 +332,10 @@ Workflow load_workflow_text(const std::string& text, const std::string& file, co
       }
       wf.params[key] = r.to_json(kv.second);
       wf.param_marks[key] = r.mark(kv.first);
+      declared[key] = yaml_type(kv.second);
     }
   }
-  for (const auto& [key, value] : options.params) {
-    if (invalid_utf8_at(key)) throw InvalidInput("-p: a param name is not valid UTF-8", "give it in UTF-8");
-    if (!wf.params.contains(key)) {
-      std::string declared;
-      for (auto it = wf.params.begin(); it != wf.params.end(); ++it) declared += (declared.empty() ? "" : ", ") + it.key();
-      throw InvalidInput(fmt::format("-p {}: the workflow declares no param \"{}\"", key, key),
-                         declared.empty() ? "declare it under spec.params" : "declared params: " + declared);
-    }
-    // Values from the command line are checked like strings from YAML: they reach argv, logs
-    // and the result file, which must stay valid JSON.
-    if (auto bad = invalid_utf8_at(value)) {
-      throw InvalidInput(fmt::format("-p {}: the value is not valid UTF-8 (byte {} of it)", key, *bad + 1),
-                         "give the value in UTF-8");
-    }
-    wf.params[key] = value;
-  }
+  apply_overrides(wf.params, declared, options);
   for (auto it = wf.params.begin(); it != wf.params.end(); ++it) {
     if (it.value().is_null()) {
       throw invalid_at(wf.param_marks[it.key()], fmt::format("workflow param \"{}\" is required", it.key()),

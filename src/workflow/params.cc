@@ -6,61 +6,47 @@
 #include <cmath>
 
 #include "krdc/util/errors.h"
+#include "krdc/workflow/scalar_text.h"
 
 namespace krdc::workflow {
 
 namespace {
 
-bool parses_as_int(const std::string& s) {
-  long long v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
-}
-
-bool parses_as_float(const std::string& s) {
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(v);
-}
-
 std::optional<std::string> check_scalar(const ParamSpec& spec, const nlohmann::json& v) {
+  // Number text is accepted as a number (values from -p, outputs and exact YAML numbers such as
+  // 3.10 arrive as strings: scalar_text.h) and renders as written.
   switch (spec.type) {
     case ParamType::kString:
     case ParamType::kPath:
       if (v.is_string() || v.is_number()) return std::nullopt;
       break;
     case ParamType::kInt:
-      if (v.is_number_integer() || (v.is_string() && parses_as_int(v.get<std::string>()))) return std::nullopt;
+      if (v.is_number_integer() || (v.is_string() && is_int_text(v.get_ref<const std::string&>()))) return std::nullopt;
       break;
     case ParamType::kFloat:
-      if (v.is_number() || (v.is_string() && parses_as_float(v.get<std::string>()))) return std::nullopt;
+      if (v.is_number() || (v.is_string() && is_float_text(v.get_ref<const std::string&>()))) return std::nullopt;
       break;
     case ParamType::kBool:
       if (v.is_boolean()) return std::nullopt;
       break;
   }
-  return fmt::format("expects {}, got {}", to_string(spec.type), v.dump());
+  return fmt::format("expects {}, got {}", to_string(spec.type), v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-// argparse compares choices after type conversion, so compare as rendered text.
-std::string render_value(const nlohmann::json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) {
-    // Shortest text that round-trips, as Python's repr would write it.
-    char buf[64];
-    auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v.get<double>());
-    std::string s(buf, ec == std::errc() ? ptr : buf);
-    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-    return s;
-  }
-  return v.dump();
+// The text a value reaches argv as: the text it was written with (scalar_text.h).
+std::string render_value(const nlohmann::json& v) { return scalar_text(v); }
+
+// argparse compares choices after type conversion: numbers by value (0.50 is 0.5), the rest as text.
+bool matches_choice(const ParamSpec& spec, const nlohmann::json& v, const nlohmann::json& choice) {
+  if (spec.type == ParamType::kInt) return same_number(v, choice, NumberKind::kInt);
+  if (spec.type == ParamType::kFloat) return same_number(v, choice, NumberKind::kFloat);
+  return render_value(choice) == render_value(v);
 }
 
 std::optional<std::string> check_choice(const ParamSpec& spec, const nlohmann::json& v) {
   if (spec.choices.empty()) return std::nullopt;
-  const std::string text = render_value(v);
   for (const auto& c : spec.choices) {
-    if (render_value(c) == text) return std::nullopt;
+    if (matches_choice(spec, v, c)) return std::nullopt;
   }
   std::string list;
   for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + render_value(c);
@@ -89,11 +75,23 @@ std::optional<long long> count_of(const nlohmann::json& v) {
   long long n = -1;
   if (v.is_number_integer()) {
     n = v.get<long long>();
-  } else if (v.is_string() && parses_as_int(v.get<std::string>())) {
-    n = std::stoll(v.get<std::string>());
+  } else if (v.is_string()) {
+    const auto& t = v.get_ref<const std::string&>();
+    const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+    if (ec != std::errc() || ptr != t.data() + t.size()) return std::nullopt;
   }
   if (n < 0 || n > kMaxCount) return std::nullopt;
   return n;
+}
+
+// A value's argv text, refused rather than silently cut (a NUL) or mangled (invalid UTF-8).
+std::string arg_text(const std::string& name, const nlohmann::json& v) {
+  std::string text = render_value(v);
+  if (auto problem = argv_problem(text)) {
+    throw InvalidInput(fmt::format("param \"{}\": the value {}", name, *problem),
+                       "an app's outputs bound for argv must be text; pass binary data in a file and output its path");
+  }
+  return text;
 }
 
 }  // namespace
@@ -162,9 +160,9 @@ std::vector<std::string> render_args(const App& app, const nlohmann::json& param
       if (v.is_boolean()) {
         if (v.get<bool>()) args.push_back("--" + it.key());
       } else if (v.is_array()) {
-        for (const auto& item : v) args.push_back(fmt::format("--{}={}", it.key(), render_value(item)));
+        for (const auto& item : v) args.push_back(fmt::format("--{}={}", it.key(), arg_text(it.key(), item)));
       } else if (!v.is_null()) {
-        args.push_back(fmt::format("--{}={}", it.key(), render_value(v)));
+        args.push_back(fmt::format("--{}={}", it.key(), arg_text(it.key(), v)));
       }
     }
     return args;
@@ -175,7 +173,7 @@ std::vector<std::string> render_args(const App& app, const nlohmann::json& param
     const auto& v = params.at(spec.name);
     if (spec.flag.empty()) {
       const nlohmann::json items = v.is_array() ? v : nlohmann::json::array({v});
-      for (const auto& item : items) positionals.push_back(render_value(item));
+      for (const auto& item : items) positionals.push_back(arg_text(spec.name, item));
       continue;
     }
     if (spec.count) {
@@ -195,14 +193,14 @@ std::vector<std::string> render_args(const App& app, const nlohmann::json& param
     }
     if (spec.append) {
       const nlohmann::json items = v.is_array() ? v : nlohmann::json::array({v});
-      for (const auto& item : items) args.push_back(spec.flag + "=" + render_value(item));
+      for (const auto& item : items) args.push_back(spec.flag + "=" + arg_text(spec.name, item));
       continue;
     }
     if (spec.takes_list()) {
       const nlohmann::json items = v.is_array() ? v : nlohmann::json::array({v});
       args.push_back(spec.flag);
       for (const auto& item : items) {
-        const std::string text = render_value(item);
+        const std::string text = arg_text(spec.name, item);
         if (looks_like_option(text)) {
           throw InvalidInput(fmt::format("param \"{}\": list value \"{}\" would be read as an option", spec.name, text));
         }
@@ -211,7 +209,7 @@ std::vector<std::string> render_args(const App& app, const nlohmann::json& param
       continue;
     }
     // --flag=value keeps values that start with '-' (negative numbers, "-x") as values.
-    args.push_back(spec.flag + "=" + render_value(v));
+    args.push_back(spec.flag + "=" + arg_text(spec.name, v));
   }
   if (!positionals.empty()) {
     // "--" ends option parsing so positionals are never mistaken for options.

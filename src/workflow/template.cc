@@ -5,6 +5,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "krdc/workflow/scalar_text.h"
+
 namespace krdc::workflow {
 
 namespace {
@@ -96,10 +98,8 @@ void collect(const nlohmann::json& value, std::vector<Reference>& out) {
   }
 }
 
-std::string render_scalar(const nlohmann::json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
-}
+// Inside text a value appears as it reaches argv: its exact text (scalar_text.h).
+std::string render_scalar(const nlohmann::json& v) { return scalar_text(v); }
 
 }  // namespace
 

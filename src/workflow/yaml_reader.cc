@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "krdc/workflow/scalar_text.h"
 #include "krdc/workflow/yaml_guard.h"
 
 namespace krdc::workflow {
@@ -162,40 +163,55 @@ long long YamlReader::get_duration_ms(const YAML::Node& node, const std::string&
                    "whole numbers of d, h, m, s or ms (a bare number is seconds), at most 366d");
 }
 
-nlohmann::json YamlReader::to_json(const YAML::Node& node) const {
+YamlType yaml_type(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Sequence: {
+    case YAML::NodeType::Undefined: return YamlType::kNull;
+    case YAML::NodeType::Sequence: return YamlType::kList;
+    case YAML::NodeType::Map: return YamlType::kMap;
+    case YAML::NodeType::Scalar: break;
+  }
+  const std::string& s = node.Scalar();
+  if (!is_plain(node)) return YamlType::kString;
+  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") return YamlType::kBool;
+  if (s == "null" || s == "~" || s == "Null" || s == "NULL") return YamlType::kNull;
+  if (is_int_text(s)) return YamlType::kInt;
+  if (is_float_text(s)) return YamlType::kFloat;
+  return YamlType::kString;
+}
+
+const char* to_string(YamlType type) {
+  switch (type) {
+    case YamlType::kNull: return "null";
+    case YamlType::kBool: return "bool";
+    case YamlType::kInt: return "int";
+    case YamlType::kFloat: return "float";
+    case YamlType::kString: return "str";
+    case YamlType::kList: return "list";
+    case YamlType::kMap: return "mapping";
+  }
+  return "str";
+}
+
+nlohmann::json YamlReader::to_json(const YAML::Node& node) const {
+  switch (yaml_type(node)) {
+    case YamlType::kNull: return nullptr;
+    case YamlType::kList: {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& item : node) arr.push_back(to_json(item));
       return arr;
     }
-    case YAML::NodeType::Map: {
+    case YamlType::kMap: {
       nlohmann::json obj = nlohmann::json::object();
       for (const auto& kv : node) obj[kv.first.as<std::string>()] = to_json(kv.second);
       return obj;
     }
-    case YAML::NodeType::Scalar:
-      break;
+    case YamlType::kBool: return node.Scalar()[0] == 't' || node.Scalar()[0] == 'T';
+    case YamlType::kInt: return number_value(node.Scalar(), NumberKind::kInt);
+    case YamlType::kFloat: return number_value(node.Scalar(), NumberKind::kFloat);
+    case YamlType::kString: break;
   }
-  const std::string& s = node.Scalar();
-  if (!is_plain(node)) return s;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (s == "null" || s == "~" || s == "Null" || s == "NULL") return nullptr;
-  {
-    long long i = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
-    if (ec == std::errc() && ptr == s.data() + s.size()) return i;
-  }
-  {
-    double d = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-    if (ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(d)) return d;
-  }
-  return s;
+  return node.Scalar();
 }
 
 }  // namespace krdc::workflow

@@ -156,7 +156,7 @@ TEST_CASE("workflow params: declared, overridden with -p, required ones enforced
   LoadOptions ok;
   ok.params = {{"region", "north"}, {"year", "2024"}};
   const auto w = load_workflow_text(text, "wf.yaml", ok);
-  CHECK(w.params["year"] == "2024");
+  CHECK(w.params["year"] == 2024);  // typed by its default (an int)
   LoadOptions bad;
   bad.params = {{"region", "n"}, {"colour", "x"}};
   CHECK(error_of(text, bad).find("declares no param \"colour\"") != std::string::npos);

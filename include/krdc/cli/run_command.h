@@ -1,17 +1,22 @@
 #pragma once
 // `krdc run`: options and the function that wires loader → plan → runner → result file.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "krdc/cli/options.h"
 #include "krdc/workflow/inline_inspect.h"
+#include "krdc/workflow/loader.h"
 
 namespace krdc::cli {
 
 struct RunArgs {
   std::string file;
-  std::vector<std::string> params;
+  std::vector<std::string> params;  // -p KEY=VALUE, typed by each param's default
+  std::string params_file;          // --params-file FILE.yaml (-p wins over it)
+  // The params a run recorded in its header (attach): applied as they are, typed already.
+  nlohmann::json recorded_params = nlohmann::json::object();
   int jobs = 0;  // 0: number of cores
   std::string results;
   std::string run_dir;
@@ -41,5 +46,8 @@ workflow::InlineInspection inline_inspection(const GlobalOptions& global, bool n
 
 // "-p KEY=VALUE" items → map; throws InvalidInput on a malformed item.
 std::map<std::string, std::string> parse_param_overrides(const std::vector<std::string>& items);
+
+// -p items and --params-file as the loader takes them.
+workflow::LoadOptions load_options(const std::vector<std::string>& params, const std::string& params_file);
 
 }  // namespace krdc::cli

@@ -42,6 +42,9 @@ struct ExclusiveGroup {
 struct OutputSpec {
   std::string name;
   std::string help;
+  // A declared output is a promise: a step whose app exits 0 without writing it fails
+  // (exec::enforce_declared_outputs). `required: false` in the descriptor makes it optional.
+  bool required = true;
 };
 
 struct App {

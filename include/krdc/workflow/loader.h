@@ -3,6 +3,7 @@
 // semantic checks (names, needs, cycles, references, params against the app) all happen
 // here, so `krdc validate` and `krdc run` reject exactly the same inputs before anything runs.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "krdc/workflow/inline_inspect.h"
@@ -10,11 +11,17 @@
 
 namespace krdc::workflow {
 
+// Workflow params from outside the file, typed by each param's default (param_overrides.h).
+// Applied in this order, so the later wins: values, params_file, params.
 struct LoadOptions {
-  // `-p key=value` from the command line; each key must be declared in spec.params.
+  // `-p key=text` from the command line; each key must be declared in spec.params.
   std::map<std::string, std::string> params;
   // Asking inline Python apps' argparse for their interface (off unless the caller turns it on).
   InlineInspection inspect;
+  // --params-file: a YAML mapping of param → value.
+  std::string params_file;
+  // Already typed values, e.g. the params a run recorded in its header (`krdc attach`).
+  nlohmann::json values = nlohmann::json::object();
 };
 
 Workflow load_workflow(const std::string& path, const LoadOptions& options = {});

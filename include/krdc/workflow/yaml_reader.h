@@ -38,12 +38,22 @@ class YamlReader {
   long long get_duration_ms(const YAML::Node& node, const std::string& what) const;
 
   // Converts a scalar/sequence/map to JSON, keeping YAML's typing (1 → int, 0.5 → float,
-  // true → bool, quoted "1" → string). Used for param values and defaults.
+  // true → bool, quoted "1" → string) and every scalar's text: a number that would not print
+  // back as written (3.10, 0777, 1e5, 20 digits) stays the string of its text (scalar_text.h).
+  // Used for param values and defaults.
   nlohmann::json to_json(const YAML::Node& node) const;
 
  private:
   std::string file_;
 };
+
+// What YAML 1.2's core schema makes of a node. Plain scalars only are typed: true/false (also
+// True, TRUE, ...) → bool, null/~ → null, [-+]?[0-9]+ → int, decimal or exponent numbers → float
+// (.inf, .nan and 0x1F stay strings: Python's int()/float() would not read them back); anything
+// else, and every quoted scalar, is a string.
+enum class YamlType { kNull, kBool, kInt, kFloat, kString, kList, kMap };
+YamlType yaml_type(const YAML::Node& node);
+const char* to_string(YamlType type);  // "str", "int", "float", "bool", "list", "mapping", "null"
 
 // The longest duration krdc accepts (366 days), so sums of units never overflow.
 inline constexpr long long kMaxDurationMs = 366LL * 86'400'000;
