@@ -18,6 +18,7 @@ constexpr const char* kStyle = R"(<style>
 @media (prefers-color-scheme: dark) {
   :root { --bg: #16181c; --fg: #e8e8ea; --muted: #a0a4ab; --line: #33363d; --head: #20232a; --ok: #66bb6a;
     --fail: #ef5350; --timeout: #ffa726; --stop: #bcaaa4; --lost: #ce93d8; --reused: #64b5f6; --skip: #757575; }
+  svg text.bar-label { fill: #111 !important; }
 }
 body { background: var(--bg); color: var(--fg); font: 14px/1.45 system-ui, sans-serif; margin: 2rem; }
 h1 { font-size: 1.5rem; margin: 0 0 .5rem; } h1 small { color: var(--muted); font-weight: normal; }
@@ -27,6 +28,7 @@ dt { color: var(--muted); } dd { margin: 0; }
 code { font: 12px ui-monospace, monospace; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td:not(:last-child) { white-space: nowrap; }
 th { background: var(--head); } th button { all: unset; cursor: pointer; font-weight: 600; }
 th button::after { content: " \2195"; color: var(--muted); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }

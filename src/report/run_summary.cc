@@ -73,6 +73,7 @@ class Folder {
         if (s.reason.empty()) s.reason = "started and never ended: krdc stopped during the run (killed?)";
       }
       close_attempt(s, last_sec_, s.status);
+      s.attempts = static_cast<int>(s.tries.size());
       if (!s.tries.empty()) s.duration_sec = last_sec_ - s.tries.front().start_sec;
     }
     return std::move(steps_);

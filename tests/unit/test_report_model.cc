@@ -100,6 +100,7 @@ TEST_CASE("report model: a killed run is incomplete and its unfinished steps are
   CHECK(align.reason.find("never ended") != std::string::npos);
   REQUIRE(align.tries.size() == 1);
   CHECK(align.tries[0].status == "lost");
+  CHECK(align.attempts == 1);
   // A lost attempt is drawn up to the run's last record, not to nowhere.
   CHECK(align.tries[0].end_sec == doctest::Approx(run.span_sec));
   REQUIRE(align.duration_sec.has_value());
