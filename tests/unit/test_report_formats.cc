@@ -243,3 +243,15 @@ TEST_CASE("render_report: every format the CLI offers, and a clear refusal for o
     CHECK(has(e.hint(), "markdown"));
   }
 }
+
+TEST_CASE("text report: cluster steps show their cluster, executor (job, proxy) and Job") {
+  const std::string out = render_text(data("federated"), {});
+  const std::string greet = line_of(out, "greet ");
+  CHECK(has(greet, " job "));
+  CHECK(has(greet, " kisti "));
+  CHECK(has(greet, " greet-"));
+  const std::string shout = line_of(out, "shout ");
+  CHECK(has(shout, " proxy "));
+  CHECK(has(shout, " unist "));
+  CHECK(has(shout, " shout-"));
+}

@@ -179,3 +179,17 @@ TEST_CASE("report model: overlapping attempts get different lanes, sequential on
   CHECK(step(run, "c").tries[0].start_sec == doctest::Approx(2.0));
   CHECK(run.span_sec == doctest::Approx(4.0));
 }
+
+TEST_CASE("report model: a federated run on the testbed names clusters, executors and Jobs") {
+  const auto run = summarize_run(data("federated"), "");
+  CHECK(run.status == "succeeded");
+  const auto& greet = step(run, "greet");
+  CHECK(greet.executor == "kube");
+  CHECK(greet.cluster == "kisti");
+  CHECK(greet.job.rfind("greet-", 0) == 0);
+  const auto& shout = step(run, "shout");
+  CHECK(shout.executor == "proxy");
+  CHECK(shout.cluster == "unist");
+  CHECK(shout.job.rfind("shout-", 0) == 0);
+  CHECK(shout.outputs.contains("text"));
+}
