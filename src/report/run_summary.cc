@@ -154,14 +154,20 @@ std::string valid_ids(const std::vector<RunListing>& runs) {
   return out;
 }
 
+// A header field the reader does not check the type of (user, krdc): a string or nothing.
+std::string text_field(const json& record, const char* key) {
+  const auto it = record.find(key);
+  return it != record.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 void fill_header(RunSummary& out, const json& header) {
   out.workflow = header.value("workflow", "");
   out.workflow_file = header.value("file", "");
-  out.user = header.value("user", "");
-  out.krdc_version = header.value("krdc", "");
+  out.user = text_field(header, "user");
+  out.krdc_version = text_field(header, "krdc");
   out.start = header.value("time", "");
   out.params = header.value("params", json::object());
-  out.planned_steps = header.value("steps", static_cast<size_t>(0));
+  out.planned_steps = static_cast<size_t>(std::max<long long>(0, header.value("steps", 0LL)));
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 
+#include "krdc/report/render.h"
 #include "krdc/report/run_summary.h"
 #include "krdc/runner/result_reader.h"
 #include "krdc/util/errors.h"
+#include "support/temp_dir.h"
 
 using krdc::report::RunSummary;
 using krdc::report::StepSummary;
@@ -192,4 +194,32 @@ TEST_CASE("report model: a federated run on the testbed names clusters, executor
   CHECK(shout.cluster == "unist");
   CHECK(shout.job.rfind("shout-", 0) == 0);
   CHECK(shout.outputs.contains("text"));
+}
+
+TEST_CASE("report model: every prefix of a real file (what SIGKILL leaves) and odd header fields report") {
+  const std::string text =
+      krdc::test::read_file(std::string(KRDC_SOURCE_DIR) + "/tests/data/results/failed.results.jsonl");
+  size_t prefixes = 0;
+  for (size_t end = text.find('\n'); end != std::string::npos; end = text.find('\n', end + 1)) {
+    const auto file = krdc::runner::parse_result_text(text.substr(0, end + 1));
+    const auto run = summarize_run(file, "");
+    CHECK(run.workflow == "pipeline");
+    for (const auto& s : run.steps) {
+      CHECK_FALSE(s.status.empty());
+      for (const auto& a : s.tries) CHECK(a.end_sec >= a.start_sec);
+    }
+    krdc::report::TextOptions tty;
+    tty.gantt = true;
+    for (const auto& format : krdc::report::report_formats()) CHECK_FALSE(krdc::report::render_report(run, format, tty).empty());
+    ++prefixes;
+  }
+  CHECK(prefixes > 10);
+  // user and krdc are not checked by the reader: another type must not stop the report.
+  const auto odd = summarize_run(krdc::runner::parse_result_text(
+                                     R"({"type":"run","event":"start","run":"r","user":5,"krdc":[1],"steps":-3})"
+                                     "\n"),
+                                 "");
+  CHECK(odd.user.empty());
+  CHECK(odd.krdc_version.empty());
+  CHECK(odd.planned_steps == 0);
 }
