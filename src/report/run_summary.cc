@@ -170,6 +170,17 @@ void fill_header(RunSummary& out, const json& header) {
   out.planned_steps = static_cast<size_t>(std::max<long long>(0, header.value("steps", 0LL)));
 }
 
+// Where the timeline's zero is: the header's time, else the run's first readable time (a
+// header edited by hand), so offsets stay offsets rather than seconds since 1970.
+double run_start(const runner::ResultFile& file, const std::string& run, const std::string& header_time) {
+  if (const auto t = parse_rfc3339(header_time)) return *t;
+  for (const auto& r : file.records) {
+    if (r.value("run", "") != run) continue;
+    if (const auto t = parse_rfc3339(r.value("time", ""))) return *t;
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::vector<RunListing> list_runs(const runner::ResultFile& file) {
@@ -203,7 +214,7 @@ RunSummary summarize_run(const runner::ResultFile& file, const std::string& run_
   out.status = run_status(footer);
   if (footer && footer->contains("durationSec")) out.duration_sec = footer->value("durationSec", 0.0);
 
-  Folder folder(parse_rfc3339(out.start).value_or(0));
+  Folder folder(run_start(file, id, out.start));
   for (const auto& r : file.records) {
     if (r.value("run", "") == id) folder.add(r);
   }

@@ -223,3 +223,16 @@ TEST_CASE("report model: every prefix of a real file (what SIGKILL leaves) and o
   CHECK(odd.krdc_version.empty());
   CHECK(odd.planned_steps == 0);
 }
+
+TEST_CASE("report model: a header without a readable time starts the timeline at the run's first record") {
+  const std::string text =
+      R"({"type":"run","event":"start","run":"r","workflow":"w","time":"yesterday"}
+{"type":"step","event":"start","run":"r","step":"a","attempt":1,"executor":"process","time":"2026-01-01T00:00:10.000Z"}
+{"type":"step","event":"end","run":"r","step":"a","status":"succeeded","attempts":1,"exitCode":0,"time":"2026-01-01T00:00:12.500Z"}
+)";
+  const auto run = summarize_run(krdc::runner::parse_result_text(text), "");
+  REQUIRE(run.steps.size() == 1);
+  CHECK(run.steps[0].tries[0].start_sec == doctest::Approx(0));
+  CHECK(run.span_sec == doctest::Approx(2.5));
+  CHECK(run.status == "incomplete");
+}
