@@ -28,8 +28,10 @@ std::string bar_row(const StepSummary& step, double span, int cells) {
   if (step.tries.empty()) return fmt::format("({})", status_label(step.status));
   std::vector<std::string> row(static_cast<size_t>(cells), " ");
   for (const auto& a : step.tries) {
-    const int from = std::clamp(static_cast<int>(std::floor(a.start_sec / span * cells)), 0, cells - 1);
-    const int to = std::clamp(static_cast<int>(std::ceil(a.end_sec / span * cells)), from + 1, cells);
+    // Clamped as doubles first: the cast of an out-of-range double is undefined.
+    auto column = [&](double sec) { return std::clamp(sec / span * cells, 0.0, static_cast<double>(cells)); };
+    const int from = std::min(static_cast<int>(std::floor(column(a.start_sec))), cells - 1);
+    const int to = std::max(static_cast<int>(std::ceil(column(a.end_sec))), from + 1);
     for (int c = from; c < to; ++c) row[static_cast<size_t>(c)] = gantt_glyph(a.status);
   }
   std::string out;

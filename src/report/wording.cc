@@ -27,9 +27,12 @@ std::string format_seconds(std::optional<double> seconds) {
   if (!seconds || !std::isfinite(*seconds) || *seconds < 0) return "-";
   const double s = *seconds;
   if (s < 60) return fmt::format("{:.1f}s", s);
-  const auto whole = static_cast<long long>(s);
-  if (whole < 3600) return fmt::format("{}m {:02}s", whole / 60, whole % 60);
-  return fmt::format("{}h {:02}m", whole / 3600, (whole % 3600) / 60);
+  if (s < 3600) {
+    const auto whole = static_cast<int>(s);
+    return fmt::format("{}m {:02}s", whole / 60, whole % 60);
+  }
+  // In doubles: a hand-edited durationSec of 1e300 must not overflow an integer.
+  return fmt::format("{:.0f}h {:02}m", std::floor(s / 3600), static_cast<int>(std::fmod(s, 3600) / 60));
 }
 
 std::string outputs_line(const nlohmann::json& outputs, size_t max) {

@@ -61,6 +61,8 @@ TEST_CASE("wording: plurals, statuses, durations and outputs for people") {
   CHECK(format_seconds(125) == "2m 05s");
   CHECK(format_seconds(3720) == "1h 02m");
   CHECK(format_seconds(std::nullopt) == "-");
+  CHECK(format_seconds(36000) == "10h 00m");
+  CHECK(has(format_seconds(1e300), "h "));  // a hand-edited duration: no integer overflow
   const std::string long_line = outputs_line({{"text", std::string(200, 'x')}}, 40);
   CHECK(display_width(long_line) == 40);
   CHECK(long_line.ends_with("…"));
