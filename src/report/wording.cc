@@ -75,10 +75,6 @@ std::string run_status_line(const RunSummary& run) {
   return status_label(run.status);
 }
 
-}  // namespace krdc::report
-
-namespace krdc::report {
-
 size_t display_width(std::string_view text) {
   size_t n = 0;
   for (unsigned char c : text) n += (c & 0xC0) != 0x80;

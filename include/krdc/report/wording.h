@@ -25,11 +25,6 @@ std::string outputs_line(const nlohmann::json& outputs, size_t max = 60);
 std::string status_counts(const RunSummary& run);
 // The run's status for people, with what "incomplete" means.
 std::string run_status_line(const RunSummary& run);
-
-}  // namespace krdc::report
-
-namespace krdc::report {
-
 // Columns a UTF-8 string takes on a terminal, counted as code points (no wide characters in
 // what krdc prints itself; names and outputs that have them only misalign).
 size_t display_width(std::string_view text);
