@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   krdc::cli::GlobalOptions global;
   global.interrupts = &interrupts;
   app.add_option("-o,--output", global.output, "Output format for commands that print data")
-      ->check(CLI::IsMember({"text", "json", "yaml"}));
+      ->check(CLI::IsMember({"text", "table", "json", "yaml", "markdown", "html"}));
   app.add_flag("--no-color", global.no_color, "No colors (also when NO_COLOR is set)");
   app.add_flag("--non-interactive", global.non_interactive,
                "Never prompt or start a device login (implied by CI=1 or no TTY on stdin)");

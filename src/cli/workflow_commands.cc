@@ -1,8 +1,10 @@
 // `krdc run`, `krdc validate`, `krdc report`: thin wiring from options to the workflow
 // loader, the runner and the result reader.
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -10,6 +12,7 @@
 #include "krdc/cli/commands.h"
 #include "krdc/cli/run_command.h"
 #include "krdc/cli/terminal.h"
+#include "krdc/report/render.h"
 #include "krdc/runner/result_reader.h"
 #include "krdc/util/errors.h"
 #include "krdc/workflow/loader.h"
@@ -39,52 +42,25 @@ int validate(const std::string& file, const std::vector<std::string>& params, co
   return 0;
 }
 
-std::string format_outputs(const nlohmann::json& outputs) {
-  if (!outputs.is_object() || outputs.empty()) return "";
-  std::string s = outputs.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+// Terminal columns for the report's Gantt: the window's width, else COLUMNS, else 80.
+int terminal_width() {
+  winsize ws{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  const char* columns = std::getenv("COLUMNS");
+  return columns && std::atoi(columns) > 0 ? std::atoi(columns) : 80;
 }
 
 int report(const std::string& file, const std::string& run_id, const GlobalOptions& global) {
-  const auto results = runner::read_result_file(file);
-  std::string run = run_id;
-  if (run.empty()) {
-    for (const auto& r : results.records) {
-      if (r.value("type", "") == "run" && r.value("event", "") == "start") run = r.value("run", "");
-    }
+  report::RunSummary summary;
+  try {
+    summary = report::summarize_run(runner::read_result_file(file), run_id);
+  } catch (const InvalidInput& e) {
+    throw InvalidInput(fmt::format("{}: {}", file, e.what()), e.hint());
   }
-  if (run.empty()) throw InvalidInput(fmt::format("{}: no run found", file));
-  std::vector<nlohmann::json> records;
-  for (const auto& r : results.records) {
-    if (r.value("run", "") == run) records.push_back(r);
-  }
-  if (records.empty()) throw InvalidInput(fmt::format("{}: no run {}", file, run));
-  if (global.output == "json") {
-    std::cout << nlohmann::json(records).dump(2) << "\n";
-    return 0;
-  }
-  std::string status = "incomplete (no run footer: the run was killed or is still going)";
-  std::cout << fmt::format("run {}\n", run);
-  std::cout << fmt::format("{:<24} {:<10} {:>8} {:>9} {:>5}  {}\n", "STEP", "STATUS", "ATTEMPTS", "DURATION", "EXIT",
-                           "OUTPUTS");
-  std::map<std::string, size_t> by_status;  // cancelled is its own count, never "failed"
-  for (const auto& r : records) {
-    if (r.value("type", "") == "run" && r.value("event", "") == "end") status = r.value("status", "");
-    if (r.value("type", "") != "step" || r.value("event", "") != "end") continue;
-    ++by_status[r.value("status", "")];
-    const double secs = r.value("durationSec", 0.0);
-    std::cout << fmt::format("{:<24} {:<10} {:>8} {:>8.1f}s {:>5}  {}\n", r.value("step", ""), r.value("status", ""),
-                             r.value("attempts", 0), secs,
-                             r.contains("exitCode") ? std::to_string(r.value("exitCode", -1)) : "-",
-                             format_outputs(r.value("outputs", nlohmann::json::object())));
-  }
-  std::string counts;
-  for (const auto& [what, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, what);
-  std::cout << fmt::format("status: {}{}\n", status, counts.empty() ? "" : " (" + counts + ")");
-  if (results.invalid_lines) std::cout << fmt::format("({} unreadable line(s) skipped)\n", results.invalid_lines);
-  if (results.odd_records) {
-    std::cout << fmt::format("({} record(s) of unexpected shape skipped)\n", results.odd_records);
-  }
+  report::TextOptions text;
+  text.gantt = isatty(STDOUT_FILENO);  // a timeline for people at a terminal, not for pipes
+  text.width = text.gantt ? terminal_width() : 80;
+  std::cout << report::render_report(summary, global.output, text);
   return 0;
 }
 
@@ -210,10 +186,15 @@ and caches what it declares (--no-inspect, or `inspect: false` on the app, turns
   auto report_run = std::make_shared<std::string>();
   auto* rep = app.add_subcommand("report", "Show a result file for people (latest run by default)");
   rep->add_option("results", *report_file, "Result file (.results.jsonl)")->required()->check(CLI::ExistingFile);
-  rep->add_option("--run", *report_run, "Run id to show (default: the latest)");
+  rep->add_option("--run", *report_run, "Run id to show (default: the latest; an unknown id lists them)");
   rep->footer(R"(Examples:
-  krdc report hello.results.jsonl
-  krdc report hello.results.jsonl -o json)");
+  krdc report hello.results.jsonl                 header, steps, and a timeline on a terminal
+  krdc report hello.results.jsonl -o html > run.html   one self-contained page with an SVG timeline
+  krdc report hello.results.jsonl -o markdown     for a paper's supplement or an issue
+  krdc report hello.results.jsonl -o json         the same summary for scripts (also -o yaml)
+
+Formats: text (or table), json, yaml, markdown, html. Reads only the result file, so a file
+copied from another machine reports the same.)");
   rep->callback([&global, &action, report_file, report_run] {
     action = [&global, report_file, report_run] { return report(*report_file, *report_run, global); };
   });
