@@ -154,7 +154,8 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   options.kill_grace_ms = *kill_grace;
   // Absolute: steps run in their app directory, and must still find their run directory.
   options.run_dir = fs::absolute(args.run_dir.empty() ? fs::path(".krdc") / "runs" / options.run_id : fs::path(args.run_dir));
-  options.header = {{"krdc", KRDC_VERSION}, {"user", local_user()}};
+  // runDir: where `krdc logs` finds the step logs (header records are what it reads).
+  options.header = {{"krdc", KRDC_VERSION}, {"user", local_user()}, {"runDir", options.run_dir.string()}};
 
   const std::string default_results = wf.name + ".results.jsonl";
   std::string results_path = args.results;

@@ -381,7 +381,9 @@ struct Runner::Impl {
       c.attempts = tries;
 
       auto rec = base_record(i, "start");
-      rec.update({{"attempt", target.attempt}, {"executor", executor.name()}, {"args", args}, {"inputsDigest", digest}});
+      // params: what the attempt was given, for provenance (`krdc export --ro-crate`).
+      rec.update({{"attempt", target.attempt}, {"executor", executor.name()}, {"params", params}, {"args", args},
+                  {"inputsDigest", digest}});
       if (target.adopt) rec["adopted"] = {{"run", target.run_id}, {"attempt", target.attempt}};
       if (!s.cluster.empty()) rec["cluster"] = s.cluster;
       record(std::move(rec));
