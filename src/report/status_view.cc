@@ -4,81 +4,63 @@
 
 #include <map>
 
+#include "krdc/report/run_summary.h"
+
 namespace krdc::report {
 
 namespace {
 
 using nlohmann::json;
 
-std::string where_it_runs(const AttemptDetail& a) {
-  const json& d = a.submitted;
-  if (!d.is_object()) return "";
-  if (d.contains("job") && d["job"].is_string()) {
-    const std::string ns = d.contains("namespace") && d["namespace"].is_string() ? d["namespace"].get<std::string>() : "";
-    return ns.empty() ? d["job"].get<std::string>() : ns + "/" + d["job"].get<std::string>();
-  }
-  if (d.contains("pid") && d["pid"].is_number_integer()) return fmt::format("pid {}", d["pid"].get<long long>());
-  return "";
-}
-
-// A step's state from its records: its end status, else its open attempt's fate.
-std::string state_of(const StepAttempts& s, bool detached, bool writer_active, bool reused) {
-  if (reused) return "reused";
-  if (!s.status.empty()) return s.status;
-  if (detached) return "detached";
-  if (s.attempts.empty()) return "pending";
+// A step the model calls lost (started, never ended), seen live.
+std::string live_state(const StepSummary& s, bool writer_active) {
+  if (s.status != "lost") return s.status;
   if (writer_active) return "running";
-  return s.attempts.back().executor == "process" ? "lost" : "in-flight";
+  return s.executor == "process" ? "lost" : "in-flight";
 }
 
-std::string run_state(const json& footer, bool writer_active) {
-  if (!footer.is_null()) return footer.value("status", "");
+std::string run_state(const RunSummary& run, bool writer_active) {
+  if (run.status != "incomplete") return run.status;
   return writer_active ? "running" : "interrupted";
 }
 
 }  // namespace
 
 RunStatus read_run_status(const runner::ResultFile& file, const std::string& results_path, const std::string& run,
-                     bool writer_active) {
+                          bool writer_active) {
+  const RunSummary summary = summarize_run(file, run);
   RunStatus out;
-  out.run = run.empty() ? latest_run(file, results_path) : run;
-  json footer;
-  std::map<std::string, bool> detached, reused;
-  for (const auto& r : file.records) {
-    if (r.value("run", "") != out.run) continue;
-    const std::string type = r.value("type", ""), event = r.value("event", "");
-    if (type == "run" && event == "start") {
-      out.workflow = r.value("workflow", "");
-      out.user = r.value("user", "");
-      out.started = r.value("time", "");
-      out.steps_total = r.value("steps", 0);
-    } else if (type == "run" && event == "end") {
-      footer = r;
-      out.ended = r.value("time", "");
-    } else if (type == "step" && event == "detached") {
-      detached[r.value("step", "")] = true;
-    } else if (type == "step" && event == "end" && r.value("resumed", false)) {
-      reused[r.value("step", "")] = true;
-    }
-  }
+  out.run = summary.run_id;
+  out.workflow = summary.workflow;
+  out.user = summary.user;
+  out.started = summary.start;
+  out.duration_sec = summary.duration_sec;
+  out.steps_total = static_cast<int>(summary.planned_steps);
   // A footer ends the run whatever the lock says (a later krdc may hold the file).
-  out.writer_active = writer_active && footer.is_null();
-  out.state = run_state(footer, out.writer_active);
-  for (const auto& s : run_attempts(file, results_path, out.run)) {
+  out.writer_active = writer_active && summary.status == "incomplete";
+  out.state = run_state(summary, out.writer_active);
+  // Where each step's latest attempt runs (Job namespace and uid, for asking the cluster) and its
+  // log file while it has no end record.
+  std::map<std::string, AttemptDetail> latest;
+  for (auto& s : run_attempts(file, results_path, out.run)) {
+    if (!s.attempts.empty()) latest[s.step] = s.attempts.back();
+  }
+  for (const auto& s : summary.steps) {
     StepStatus st;
-    st.step = s.step;
-    st.state = state_of(s, detached[s.step], out.writer_active, reused[s.step]);
-    st.attempts = static_cast<int>(s.attempts.size());
-    if (!s.attempts.empty()) {
-      const AttemptDetail& a = s.attempts.back();
-      st.executor = a.executor;
-      st.cluster = a.cluster;
-      st.where = where_it_runs(a);
-      st.started = s.attempts.front().start_time;
-      st.ended = a.end_time;
-      st.reason = a.reason;
-      st.log = a.log_path;
-      st.job = a.submitted;
+    st.step = s.name;
+    st.state = live_state(s, out.writer_active);
+    st.attempts = s.attempts > 0 ? s.attempts : static_cast<int>(s.tries.size());
+    st.executor = s.executor;
+    st.cluster = s.cluster;
+    st.where = s.job;
+    st.started = s.start;
+    if (st.state != "running" && st.state != "in-flight") st.duration_sec = s.duration_sec;
+    st.exit_code = s.exit_code;
+    st.reason = st.state == "running" ? "" : s.reason;
+    st.log = s.log;
+    if (auto it = latest.find(s.name); it != latest.end()) {
+      st.job = it->second.submitted;
+      if (st.log.empty()) st.log = it->second.log_path;
     }
     out.steps.push_back(std::move(st));
   }
@@ -96,15 +78,16 @@ json to_json(const RunStatus& s) {
     put("cluster", st.cluster);
     put("where", st.where);
     put("started", st.started);
-    put("ended", st.ended);
+    if (st.duration_sec) j["durationSec"] = *st.duration_sec;
+    if (st.exit_code) j["exitCode"] = *st.exit_code;
     put("reason", st.reason);
     put("log", st.log);
     put("live", st.live);
     steps.push_back(std::move(j));
   }
-  json out = {{"run", s.run},     {"workflow", s.workflow}, {"user", s.user},   {"state", s.state},
+  json out = {{"run", s.run},         {"workflow", s.workflow},       {"user", s.user}, {"state", s.state},
               {"started", s.started}, {"stepsTotal", s.steps_total}, {"steps", steps}};
-  if (!s.ended.empty()) out["ended"] = s.ended;
+  if (s.duration_sec) out["durationSec"] = *s.duration_sec;
   if (!s.note.empty()) out["note"] = s.note;
   return out;
 }
@@ -114,14 +97,14 @@ std::string render_status(const RunStatus& s, bool color) {
     if (!color) return text;
     if (state == "succeeded" || state == "reused") return "\033[32m" + text + "\033[0m";
     if (state == "running" || state == "in-flight" || state == "detached") return "\033[36m" + text + "\033[0m";
-    if (state == "skipped" || state == "pending") return "\033[2m" + text + "\033[0m";
+    if (state == "skipped") return "\033[2m" + text + "\033[0m";
     return "\033[31m" + text + "\033[0m";
   };
   std::map<std::string, int> counts;
   for (const auto& st : s.steps) ++counts[st.state];
   const int pending = std::max(0, s.steps_total - static_cast<int>(s.steps.size()));
-  std::string out = fmt::format("run {} of {}: {}", s.run, s.workflow, paint(s.state, s.state));
-  out += fmt::format(" · started {}{}", s.started, s.ended.empty() ? "" : " · ended " + s.ended);
+  std::string out = fmt::format("run {} of {}: {} · started {}", s.run, s.workflow, paint(s.state, s.state), s.started);
+  if (s.duration_sec) out += fmt::format(" · took {:.1f}s", *s.duration_sec);
   if (!s.user.empty()) out += " · by " + s.user;
   out += "\n";
   out += fmt::format("{:<20} {:<10} {:>7}  {:<8} {:<28} {}\n", "STEP", "STATE", "ATTEMPT", "EXECUTOR", "WHERE", "DETAIL");
@@ -129,8 +112,8 @@ std::string render_status(const RunStatus& s, bool color) {
     std::string where = st.where.empty() ? "-" : st.where;
     if (!st.cluster.empty()) where = st.cluster + ":" + where;
     std::string detail = st.reason;
-    if (!st.live.empty()) detail = st.live + (detail.empty() ? "" : "; " + detail);
-    if (st.state == "running" || st.state == "in-flight") detail = detail.empty() ? "since " + st.started : detail;
+    if (st.state == "running" || st.state == "in-flight") detail = "since " + st.started;
+    if (!st.live.empty()) detail = st.live + "; " + detail;
     // Pad before painting: escape codes have no width.
     out += fmt::format("{:<20} {} {:>7}  {:<8} {:<28} {}\n", st.step, paint(st.state, fmt::format("{:<10}", st.state)),
                        st.attempts, st.executor.empty() ? "-" : st.executor, where, detail);

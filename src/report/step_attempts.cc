@@ -80,7 +80,7 @@ void apply(StepAttempts& step, const nlohmann::json& r, const fs::path& run_dir)
       a->submitted = r.value("details", nlohmann::json::object());
     }
   } else if (event == "retry" || event == "lost" || event == "end") {
-    if (event == "end") step.status = string_field(r, "status");
+    if (event == "end") step.status = r.value("resumed", false) ? "reused" : string_field(r, "status");
     // An end without an open attempt: a step skipped (or refused) before it ran.
     if (AttemptDetail* a = open_attempt(step.attempts, event == "end" ? 0 : r.value("attempt", 0))) close_attempt(*a, r, event);
   }
@@ -97,8 +97,9 @@ std::string latest_run(const runner::ResultFile& file, const std::string& path) 
 const AttemptDetail& StepAttempts::pick(int n) const {
   if (attempts.empty()) {
     throw InvalidInput(fmt::format("step \"{}\" did not run in run {}{}", step, run,
-                                   status.empty() ? "" : fmt::format(" (it is {})", status)),
-                       "so it has no log");
+                                   status.empty() ? "" : fmt::format(" (it was {})", status)),
+                       status == "reused" ? "its outputs came from an earlier run: give that run's id with --run"
+                                          : "so it has no log");
   }
   if (n == 0) return attempts.back();
   for (auto it = attempts.rbegin(); it != attempts.rend(); ++it) {

@@ -1,11 +1,11 @@
 #pragma once
-// `krdc status`: what is running, done, failed in one run, from the result file (and, for
-// cluster Jobs still in flight, what the cluster says when it can be asked). A step without an
-// end record is running while a krdc holds the result file (report::writer_active); when none
-// does, krdc died or left (--detach): its attempt is `lost` (a process died with krdc) or
-// `in-flight` (a Job may still run; `krdc attach` follows it) — or `detached` when it left on
-// purpose.
+// `krdc status`: what is running, done, failed in one run — the run model `krdc report` reads
+// (summarize_run), plus what only a live view needs: a step the model calls lost (started,
+// never ended) is `running` while a krdc holds the result file (report::writer_active); when
+// none does it is `lost` (a process dies with krdc) or `in-flight` (a Job may still run;
+// `krdc attach` follows it). For Jobs in flight the caller may add what the cluster says.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +22,8 @@ struct StepStatus {
   std::string cluster;
   std::string where;     // Job namespace/name or pid of the latest attempt
   std::string started;   // RFC 3339
-  std::string ended;
+  std::optional<double> duration_sec;
+  std::optional<int> exit_code;
   std::string reason;
   std::string log;       // the latest attempt's log file
   std::string live;      // what the cluster says about a Job in flight; "" when not asked
@@ -34,7 +35,7 @@ struct RunStatus {
   std::string workflow;
   std::string user;
   std::string started;
-  std::string ended;
+  std::optional<double> duration_sec;
   std::string state;        // running, succeeded, failed, cancelled, detached, interrupted
   bool writer_active = false;
   int steps_total = 0;      // as the run header counts them

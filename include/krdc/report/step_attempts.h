@@ -34,7 +34,7 @@ struct StepAttempts {
   std::string run;
   std::string step;
   std::vector<AttemptDetail> attempts;  // in the order they started; empty for a skipped step
-  std::string status;             // the step's end status, "" while it has none
+  std::string status;             // the step's end status ("reused" for --resume), "" while it has none
 
   // The attempt numbered `n`, or the latest with n == 0; InvalidInput naming the attempts there are.
   const AttemptDetail& pick(int n) const;
