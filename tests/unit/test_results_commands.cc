@@ -393,3 +393,23 @@ TEST_CASE("krdc export --ro-crate: a failed attempt and its retry are two Create
                                              "http://schema.org/CompletedActionStatus"});
   check_links(crate, all);
 }
+
+TEST_CASE("krdc export --ro-crate: a workflow edited since the run is described, not copied; --license") {
+  krdc::test::TempDir dir;
+  dir.write("flaky.yaml", kFlaky);
+  REQUIRE(run_krdc(dir, {"run", "flaky.yaml"}).code == 0);
+  dir.write("flaky.yaml", std::string(kFlaky) + "# edited after the run\n");
+  const auto exported = run_krdc(dir, {"export", "flaky.results.jsonl", "--ro-crate", "crate", "--license",
+                                       "https://spdx.org/licenses/CC-BY-4.0"});
+  REQUIRE(exported.code == 0);
+  CHECK(exported.err.find("has changed since the run") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path() / "crate" / "flaky.yaml"));
+  const json crate = json::parse(krdc::test::read_file(dir / "crate/ro-crate-metadata.json"));
+  const auto all = entities_of(crate);
+  const json& root = all.at("./");
+  CHECK(ids(root.at("license"))[0] == "https://spdx.org/licenses/CC-BY-4.0");
+  const json& wf = all.at(ids(root.at("mainEntity"))[0]);
+  CHECK_FALSE(has_type(wf, "File"));  // not in the crate
+  CHECK(has_type(wf, "ComputationalWorkflow"));
+  check_links(crate, all);
+}
