@@ -16,7 +16,7 @@ namespace krdc::cli {
 namespace {
 
 // The user's hub token for the local cluster's audience, as `krdc run` gets it; none (and the
-// kubeconfig's own credentials, if any, serve) when there is no session or no audience.
+// kubeconfig's own credentials, if any, serve) when there is no session, no hub or no audience.
 std::map<std::string, std::shared_ptr<auth::TokenSource>> hub_tokens(const GlobalOptions& global,
                                                                      const config::Config& cfg,
                                                                      const config::Env& env,
@@ -28,8 +28,10 @@ std::map<std::string, std::shared_ptr<auth::TokenSource>> hub_tokens(const Globa
         cfg, {global.hub, global.ca_file, "", config::non_interactive(global.non_interactive, env)}, env);
     return auth::authorize_steps({{"status", cluster, it->second.audience, true}},
                                  auth::open_session(settings, env, http_options(global)));
-  } catch (const AuthError&) {
-    return {};
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const Error&) {
+    return {};  // not logged in, or the hub is down: a kubeconfig's own credential may still serve
   }
 }
 

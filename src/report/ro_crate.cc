@@ -109,7 +109,7 @@ class CrateBuilder {
       workflow["step"].push_back(id_ref(how_to));
       json executions = json::array();
       for (size_t k = 0; k < step.attempts.size(); ++k) {
-        const std::string id = fmt::format("#run-{}-{}-{}", id_part(run_), id_part(step.step), k + 1);
+        const std::string id = fmt::format("#attempt-{}-{}-{}", id_part(run_), id_part(step.step), k + 1);
         executions.push_back(id_ref(id));
         add_step_action(id, step, step.attempts[k], tool, run_results);
       }
@@ -122,7 +122,7 @@ class CrateBuilder {
                   {"actionStatus", action_status(step.status, step.status.empty())}});
       controls.push_back(id_ref(control));
     }
-    for (const auto& [id, _] : tools_) workflow["hasPart"].push_back(id_ref(id));
+    for (const auto& [id, _] : tool_entities_) workflow["hasPart"].push_back(id_ref(id));
     graph_.add(std::move(workflow));
     add_run_actions(controls, run_results);
     return {{"@context", json::array({"https://w3id.org/ro/crate/1.1/context",
@@ -248,12 +248,11 @@ class CrateBuilder {
     const std::string app = s && !s->app.name.empty() ? s->app.name : step;  // an inline app may have no name
     std::string id = "#app-" + id_part(app);
     if (auto d = src_.descriptors.find(app); d != src_.descriptors.end()) id = d->second;
-    if (tools_.count(id)) return id;
+    if (tool_entities_.count(id)) return id;
     json tool = {{"@id", id}, {"@type", id.front() == '#' ? json("SoftwareApplication")
                                                           : json::array({"File", "SoftwareApplication"})},
                  {"name", app}, {"input", json::array()}, {"output", json::array()}};
     if (s && !s->app.image.empty()) tool["softwareRequirements"] = id_ref(image_entity(s->app.image));
-    tools_[id] = true;
     tool_entities_[id] = std::move(tool);
     return id;
   }
@@ -348,7 +347,7 @@ class CrateBuilder {
                 {"actionStatus", action_status(status, open)}};
     const json params = header_.value("params", json::object());
     for (auto it = params.begin(); it != params.end(); ++it) {
-      const std::string id = fmt::format("{}-input-{}", run_action_id(), id_part(it.key()));
+      const std::string id = fmt::format("#run-param-{}-{}", id_part(run_), id_part(it.key()));
       run["object"].push_back(add_property_value(id, it.key(), it.value(), "#param-workflow-" + id_part(it.key())));
     }
     json organize = {{"@id", "#organize-" + id_part(run_)},
@@ -375,7 +374,6 @@ class CrateBuilder {
   json footer_;
   std::vector<StepAttempts> steps_;
   std::string workflow_id_;
-  std::map<std::string, bool> tools_;
   std::map<std::string, json> tool_entities_;
   std::map<std::string, json> formal_parameters_;  // by @id
   Graph graph_;
