@@ -59,6 +59,8 @@ kube::ClusterAccess configured_access(const ExecutorContext& ctx, const std::str
   return access;
 }
 
+}  // namespace
+
 // The cluster registry's answer for the local cluster (docs/architecture.md). Precedence:
 //   --kubeconfig/--context given        → that kubeconfig context
 //   server in spec.clusters or config   → server, CA (cluster_ca_file rules), namespace, hub token
@@ -95,6 +97,8 @@ kube::ClusterAccess local_cluster_access(const ExecutorContext& ctx, const std::
   access.name = cluster;
   return access;
 }
+
+namespace {
 
 std::shared_ptr<exec::kube::KubeExecutor> make_kube_executor(const ExecutorContext& ctx) {
   kube::ApiClientOptions api_options;

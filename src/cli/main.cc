@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   krdc::cli::add_misc_commands(app, global, action);
   krdc::cli::add_auth_commands(app, global, action);
   krdc::cli::add_proxy_commands(app, global, action);
+  krdc::cli::add_results_commands(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -198,7 +198,11 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   // Absolute: steps run in their app directory, and must still find their run directory.
   options.run_dir = fs::absolute(args.run_dir.empty() ? fs::path(".krdc") / "runs" / options.run_id : fs::path(args.run_dir));
   // Whether inline apps were inspected changes their argv, hence inputs digests: attach follows it.
-  options.header = {{"krdc", KRDC_VERSION}, {"user", local_user()}, {"inspect", !args.no_inspect}};
+  // runDir: where `krdc logs` finds the step logs (header records are what it reads).
+  options.header = {{"krdc", KRDC_VERSION},
+                    {"user", local_user()},
+                    {"inspect", !args.no_inspect},
+                    {"runDir", options.run_dir.string()}};
 
   const std::string default_results = wf.name + ".results.jsonl";
   std::string results_path = args.results;

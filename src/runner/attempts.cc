@@ -89,7 +89,9 @@ exec::StepRequest request_for(const AttemptContext& ctx, const UnitWork& work, c
 void record_start(const AttemptContext& ctx, const UnitWork& work, const AttemptTarget& target,
                   const std::string& executor) {
   auto rec = step_record(ctx.options, work.step.name, "start");
-  rec.update({{"attempt", target.attempt}, {"executor", executor}, {"args", work.args}, {"inputsDigest", work.digest}});
+  // params: what the attempt was given, for provenance (`krdc export --ro-crate`).
+  rec.update({{"attempt", target.attempt}, {"executor", executor}, {"params", work.params}, {"args", work.args},
+              {"inputsDigest", work.digest}});
   rec.update(work.record_fields);
   if (target.adopt) rec["adopted"] = {{"run", target.run_id}, {"attempt", target.attempt}};
   if (!work.step.cluster.empty()) rec["cluster"] = work.step.cluster;

@@ -17,5 +17,6 @@ void add_app_commands(CLI::App& app, GlobalOptions& global, Action& action);    
 void add_misc_commands(CLI::App& app, GlobalOptions& global, Action& action);      // version, completion
 void add_auth_commands(CLI::App& app, GlobalOptions& global, Action& action);      // login, logout, whoami, token, auth check
 void add_proxy_commands(CLI::App& app, GlobalOptions& global, Action& action);     // proxy (in-cluster half of a remote step)
+void add_results_commands(CLI::App& app, GlobalOptions& global, Action& action);   // status, logs, export
 
 }  // namespace krdc::cli

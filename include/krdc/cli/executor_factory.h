@@ -12,6 +12,7 @@
 #include "krdc/config/config.h"
 #include "krdc/config/env.h"
 #include "krdc/exec/selection.h"
+#include "krdc/kube/cluster.h"
 #include "krdc/workflow/workflow.h"
 
 namespace krdc::cli {
@@ -29,5 +30,9 @@ struct ExecutorContext {
 };
 
 exec::ExecutorSet make_executors(const ExecutorContext& ctx);
+
+// The local cluster's access (server, namespace, CA, credential) as the executors get it; also
+// for `krdc status` and `krdc logs`, which ask it about Jobs still in flight.
+kube::ClusterAccess local_cluster_access(const ExecutorContext& ctx, const std::string& cluster);
 
 }  // namespace krdc::cli
