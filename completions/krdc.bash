@@ -57,7 +57,8 @@ _krdc() {
     w=${COMP_WORDS[i]}
     case $w in
       = | :) ((i + 1 < COMP_CWORD)) && ((i++)) ;;  # the rest of --opt=value, or of a URL
-      -*) [[ $w != *=* && $_krdc_value_options == *" $w "* ]] && ((i + 1 < COMP_CWORD)) && ((i++)) ;;
+      -*) # its value is the next word; after "=" the case above skips it
+        [[ $_krdc_value_options == *" $w "* && ${COMP_WORDS[i + 1]} != "=" ]] && ((i + 1 < COMP_CWORD)) && ((i++)) ;;
       *)
         if [[ -z $cmd ]]; then
           cmd=$w
