@@ -5,35 +5,62 @@
 
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <map>
+#include <optional>
 
 #include "krdc/cli/commands.h"
+#include "krdc/cli/output.h"
 #include "krdc/cli/run_command.h"
 #include "krdc/cli/terminal.h"
 #include "krdc/runner/result_reader.h"
 #include "krdc/util/errors.h"
+#include "krdc/util/plural.h"
 #include "krdc/workflow/loader.h"
 
 namespace krdc::cli {
 
 namespace {
 
-int validate(const std::string& file, const std::vector<std::string>& params, const GlobalOptions& global) {
+// "-" reads the workflow from standard input; its app paths resolve from the current directory.
+workflow::Workflow load_for_validate(const std::string& file, const workflow::LoadOptions& options) {
+  if (file != "-") return workflow::load_workflow(file, options);
+  const std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  return workflow::load_workflow_text(text, "<stdin>", options);
+}
+
+int validate(const std::string& path, const std::vector<std::string>& params, const GlobalOptions& global) {
+  const std::string file = path == "-" ? "<stdin>" : path;  // as messages name it
   workflow::LoadOptions options;
-  options.params = parse_param_overrides(params);
-  const auto wf = workflow::load_workflow(file, options);
-  if (global.output == "json") {
+  std::optional<workflow::Workflow> loaded;
+  try {
+    options.params = parse_param_overrides(params);
+    loaded.emplace(load_for_validate(path, options));
+  } catch (const InvalidInput& e) {
+    // Scripts asked for data: the verdict goes to stdout as data too; people still read stderr.
+    if (is_data_format(global.output)) {
+      nlohmann::json error{{"message", e.what()}};
+      if (!e.hint().empty()) error["hint"] = e.hint();
+      print_data(std::cout, {{"valid", false}, {"file", file}, {"errors", nlohmann::json::array({error})}},
+                 global.output);
+    }
+    throw;
+  }
+  const workflow::Workflow& wf = *loaded;
+  if (is_data_format(global.output)) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : wf.steps) {
       steps.push_back({{"name", s.name}, {"app", s.app.name}, {"needs", s.needs}, {"cluster", s.cluster}});
     }
-    std::cout << nlohmann::json{{"valid", true}, {"workflow", wf.name}, {"digest", wf.digest}, {"steps", steps}}.dump(2)
-              << "\n";
+    print_data(std::cout,
+               {{"valid", true}, {"file", file}, {"workflow", wf.name}, {"digest", wf.digest}, {"steps", steps},
+                {"errors", nlohmann::json::array()}},
+               global.output);
   } else {
     size_t edges = 0;
     for (const auto& s : wf.steps) edges += s.needs.size();
-    std::cout << fmt::format("{}: valid workflow \"{}\" ({} steps, {} dependencies)\n", file, wf.name, wf.steps.size(),
-                             edges);
+    std::cout << fmt::format("{}: valid workflow \"{}\" ({}, {})\n", file, wf.name,
+                             util::counted(wf.steps.size(), "step"), util::counted(edges, "dependency", "dependencies"));
   }
   return 0;
 }
@@ -58,8 +85,8 @@ int report(const std::string& file, const std::string& run_id, const GlobalOptio
     if (r.value("run", "") == run) records.push_back(r);
   }
   if (records.empty()) throw InvalidInput(fmt::format("{}: no run {}", file, run));
-  if (global.output == "json") {
-    std::cout << nlohmann::json(records).dump(2) << "\n";
+  if (is_data_format(global.output)) {
+    print_data(std::cout, nlohmann::json(records), global.output);
     return 0;
   }
   std::string status = "incomplete (no run footer: the run was killed or is still going)";
@@ -167,11 +194,14 @@ the same as `krdc run WORKFLOW --resume RESULTS`. No step runs twice.)");
   auto validate_file = std::make_shared<std::string>();
   auto validate_params = std::make_shared<std::vector<std::string>>();
   auto* val = app.add_subcommand("validate", "Check a workflow without running anything (no side effects)");
-  val->add_option("workflow", *validate_file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
+  val->add_option("workflow", *validate_file, "Workflow file (YAML), - for standard input")
+      ->required()
+      ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
   val->add_option("-p,--param", *validate_params, "Workflow param KEY=VALUE (repeatable)");
   val->footer(R"(Examples:
   krdc validate workflows/hello.yaml
-  krdc validate wf.yaml -o json
+  krdc validate wf.yaml -o json         # {"valid": false, "errors": [...]} on stdout when invalid
+  generate-workflow | krdc validate -   # read the workflow from standard input
 
 Errors name file:line:column and the step, and exit with status 2.)");
   val->callback([&global, &action, validate_file, validate_params] {
