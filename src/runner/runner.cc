@@ -87,6 +87,7 @@ struct Completion {
   std::vector<std::string> args;
   fs::path log_file;
   bool maybe_running = false;  // krdc lost sight of the last attempt after it existed
+  bool cannot_start = false;   // the step's own input is wrong (no such program): retrying cannot help
 };
 
 // The last `n` lines of `text`, without a trailing newline.
@@ -106,9 +107,7 @@ class Observer : public exec::StepObserver {
     if (details.contains("job")) status_.step_submitted(req.step.name, "job " + details["job"].get<std::string>());
   }
   void on_running(const exec::StepRequest&) override {}
-  void on_log(const exec::StepRequest&, std::string_view chunk) override {
-    std::fwrite(chunk.data(), 1, chunk.size(), stderr);
-  }
+  void on_log(const exec::StepRequest& req, std::string_view chunk) override { status_.step_log(req.step.name, chunk); }
 
  private:
   StatusPrinter& status_;
@@ -393,6 +392,7 @@ struct Runner::Impl {
 
       AttemptObserver attempt_observer(*this, i, target);
       c.maybe_running = false;
+      c.cannot_start = false;
       try {
         c.result = executor.run(req, attempt_observer, stop);
       } catch (const Error& e) {
@@ -400,6 +400,7 @@ struct Runner::Impl {
         c.result.status = stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
         c.result.reason = e.what();
         c.result.error = exec::error_kind(e);
+        c.cannot_start = e.code() == ExitCode::kInvalid;
         // Cut off from the cluster after the attempt existed there: its outcome is unknown and
         // it may still be running. (A result that merely reports an unreachable cluster, like
         // a proxy's, is an outcome: the attempt is over.)
@@ -425,7 +426,7 @@ struct Runner::Impl {
       // afresh): never two.
       if (c.maybe_running) adopt = AttemptTarget{target.run_id, target.attempt, true, *attempt_observer.submitted};
       const bool retryable = c.result.status == StepStatus::kFailed || c.result.status == StepStatus::kTimedOut;
-      if (!retryable || tries > s.retries || stop.cancelled()) break;
+      if (!retryable || c.cannot_start || tries > s.retries || stop.cancelled()) break;
       ++tries;
 
       const long long delay = std::min(r.options_.max_backoff_ms, s.retry_backoff_ms << std::min(tries - 2, 20));
