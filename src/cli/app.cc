@@ -201,7 +201,9 @@ void build_cli(CLI::App& app, GlobalOptions& global, Action& action) {
   app.add_option("--config", global.config_file, "Config file (default: $XDG_CONFIG_HOME/krdc/config.yaml)");
   app.add_option("--hub", global.hub, "Hub issuer URL (overrides KRDC_HUB, spec.hub and config)");
   app.add_option("--ca-file", global.ca_file, "Extra CA bundle (PEM) for the hub and clusters; TLS is always verified");
-  app.add_flag("-v,--verbose", global.verbose, "More detail on stderr: -v requests and timings, -vv also responses");
+  app.add_flag("-v,--verbose", global.verbose,
+               "More detail on stderr: -v hub requests with timings, what a run loaded and runs where; "
+               "-vv also Kubernetes API requests");
 
   add_workflow_commands(app, global, action);
   add_app_commands(app, global, action);
