@@ -177,9 +177,13 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& error, con
   // when a subcommand throws it).
   if (kind == "ExtrasError" || what.rfind("The following argument", 0) == 0) {
     const auto colon = what.find(": ");
-    const std::string words = colon == std::string::npos ? what : what.substr(colon + 2);
-    return fmt::format("unexpected argument{} for {}: {}", words.find(' ') == std::string::npos ? "" : "s", walk.path,
-                       words);
+    std::vector<std::string> words = CLI::detail::split(colon == std::string::npos ? what : what.substr(colon + 2), ' ');
+    // CLI11 may list them last first: show them in the order they were typed.
+    auto typed_at = [&args](const std::string& w) { return std::find(args.begin(), args.end(), w) - args.begin(); };
+    std::stable_sort(words.begin(), words.end(),
+                     [&](const std::string& a, const std::string& b) { return typed_at(a) < typed_at(b); });
+    return fmt::format("unexpected argument{} for {}: {}", words.size() == 1 ? "" : "s", walk.path,
+                       fmt::join(words, " "));
   }
   if (kind == "ExcludesError") return fmt::format("these options cannot be used together: {}", what);
   return what;

@@ -332,6 +332,7 @@ TEST_CASE("manners: parser errors are plain sentences") {
   const auto extra = run_split(dir, {"version", "extra"});
   CHECK(extra.code == 2);
   CHECK(has(extra.err, "unexpected argument for krdc version: extra"));
+  CHECK(has(run_split(dir, {"run", "wf.yaml", "one", "two"}).err, "unexpected arguments for krdc run: one two"));
   const auto group = run_split(dir, {"app"});
   CHECK(group.code == 2);
   CHECK(has(group.err, "krdc app needs a command: inspect"));
