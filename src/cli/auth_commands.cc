@@ -197,8 +197,9 @@ int do_token(const GlobalOptions& global, const std::string& audience_arg, bool 
 
 int do_auth_check(const GlobalOptions& global, const std::string& file) {
   const workflow::Workflow wf = workflow::load_workflow(file);
-  Context ctx(global, wf.hub);
-  const auto targets = auth::step_targets(wf, ctx.cfg, ctx.env);
+  // Steps that need no cluster need no hub either (as for `krdc run`): say so without one.
+  const config::Env env = config::process_env();
+  const auto targets = auth::step_targets(wf, config::load_config(global.config_file, env), env);
   if (targets.empty()) {
     if (is_data_format(global.output)) {
       print_data(std::cout, {{"workflow", file}, {"authorised", true}, {"steps", nlohmann::json::array()}},
@@ -208,6 +209,7 @@ int do_auth_check(const GlobalOptions& global, const std::string& file) {
     }
     return 0;
   }
+  Context ctx(global, wf.hub);
   auto session = auth::open_session(ctx.settings, ctx.env, ctx.http);
   auth::authorize_steps(targets, session);
   const auto who = session->claims().username;

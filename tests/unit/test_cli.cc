@@ -365,6 +365,15 @@ TEST_CASE("manners: -o yaml and -o json are honoured wherever data is printed") 
   CHECK(YAML::Load(report.out).IsSequence());
   const auto report_json = run_split(dir, {"report", "two.results.jsonl", "-o", "json"});
   CHECK(nlohmann::json::parse(report_json.out).is_array());
+  // No step needs a cluster: nothing to authorise, and no hub is needed to say so.
+  const std::map<std::string, std::string> no_config{{"CI", "1"}, {"XDG_CONFIG_HOME", dir / "none"}};
+  const auto check = run_split(dir, {"run", "--check", "wf.yaml", "-o", "json"}, "/dev/null", no_config);
+  CHECK(check.code == 0);
+  CHECK(nlohmann::json::parse(check.out)["authorised"] == true);
+  const auto auth = run_split(dir, {"auth", "check", "wf.yaml", "-o", "yaml"}, "/dev/null", no_config);
+  INFO(auth.err);
+  CHECK(auth.code == 0);
+  CHECK(YAML::Load(auth.out)["authorised"].as<bool>());
 }
 
 TEST_CASE("manners: validate -o json on an invalid workflow prints the errors as JSON on stdout") {
