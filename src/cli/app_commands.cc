@@ -11,6 +11,10 @@ namespace krdc::cli {
 void add_app_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   auto* group = app.add_subcommand("app", "Work with app descriptors (krdc-app.yaml)");
   group->require_subcommand(1);
+  group->footer(R"(Examples:
+  krdc app inspect apps/regrid/main.py > apps/regrid/krdc-app.yaml
+  krdc app inspect main.py --image reg.example/regrid:1 --output-name grid
+  krdc app inspect main.py -o json)");
   auto script = std::make_shared<std::string>();
   auto options = std::make_shared<workflow::InspectOptions>();
   auto* inspect = group->add_subcommand("inspect", "Derive an app descriptor from a Python argparse program");
@@ -30,6 +34,7 @@ and stops: no regex guessing. Sub-commands (subparsers) and custom actions are r
     action = [&global, script, options] {
       if (global.interrupts) options->cancel = &global.interrupts->abort();  // Ctrl-C stops the program
       const auto described = workflow::inspect_python_app(*script, *options);
+      // The descriptor is YAML already: text and -o yaml print it; -o json its JSON form.
       if (global.output == "json") {
         nlohmann::json params = nlohmann::json::array();
         for (const auto& p : described.params) {

@@ -15,6 +15,7 @@
 #include "krdc/auth/step_targets.h"
 #include "krdc/auth/token_cache.h"
 #include "krdc/cli/commands.h"
+#include "krdc/cli/output.h"
 #include "krdc/cli/terminal.h"
 #include "krdc/config/config.h"
 #include "krdc/config/hub_settings.h"
@@ -138,7 +139,7 @@ int do_whoami(const GlobalOptions& global) {
   Context ctx(global, "");
   auto session = auth::open_session(ctx.settings, ctx.env, ctx.http);
   auto c = session->claims();
-  if (global.output == "json") {
+  if (is_data_format(global.output)) {
     nlohmann::json j{{"user", c.username},
                      {"subject", c.subject},
                      {"email", c.email},
@@ -151,7 +152,7 @@ int do_whoami(const GlobalOptions& global) {
                      {"audiences", c.audiences},
                      {"expiresAt", utc(c.expires_at)},
                      {"tokenId", c.jti}};
-    std::cout << j.dump(2) << "\n";
+    print_data(std::cout, j, global.output);
     return 0;
   }
   std::cout << fmt::format("user:      {}{}\n", c.username, c.email.empty() ? "" : " <" + c.email + ">");
@@ -196,15 +197,30 @@ int do_token(const GlobalOptions& global, const std::string& audience_arg, bool 
 
 int do_auth_check(const GlobalOptions& global, const std::string& file) {
   const workflow::Workflow wf = workflow::load_workflow(file);
-  Context ctx(global, wf.hub);
-  const auto targets = auth::step_targets(wf, ctx.cfg, ctx.env);
+  // Steps that need no cluster need no hub either (as for `krdc run`): say so without one.
+  const config::Env env = config::process_env();
+  const auto targets = auth::step_targets(wf, config::load_config(global.config_file, env), env);
   if (targets.empty()) {
-    std::cout << fmt::format("{}: no step runs on a cluster; nothing to authorise\n", file);
+    if (is_data_format(global.output)) {
+      print_data(std::cout, {{"workflow", file}, {"authorised", true}, {"steps", nlohmann::json::array()}},
+                 global.output);
+    } else {
+      std::cout << fmt::format("{}: no step runs on a cluster; nothing to authorise\n", file);
+    }
     return 0;
   }
+  Context ctx(global, wf.hub);
   auto session = auth::open_session(ctx.settings, ctx.env, ctx.http);
   auth::authorize_steps(targets, session);
   const auto who = session->claims().username;
+  if (is_data_format(global.output)) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& t : targets) {
+      steps.push_back({{"step", t.step}, {"cluster", t.cluster}, {"local", t.local}, {"audience", t.audience}});
+    }
+    print_data(std::cout, {{"workflow", file}, {"authorised", true}, {"user", who}, {"steps", steps}}, global.output);
+    return 0;
+  }
   for (const auto& t : targets) {
     std::cout << fmt::format("ok  step \"{}\" on cluster \"{}\" ({}, audience {})\n", t.step, t.cluster,
                              t.local ? "local: own token" : "remote: token exchange", t.audience);
@@ -274,6 +290,9 @@ The token goes to stdout only; keep it out of logs, files and command lines.)EX"
 
   auto* auth_group = app.add_subcommand("auth", "Identity checks");
   auth_group->require_subcommand(1);
+  auth_group->footer(R"(Examples:
+  krdc auth check wf.yaml                  may I run every step of wf.yaml? (exit 3 if not)
+  krdc auth check wf.yaml -o json          the same, one record per step, for scripts)");
   auto check_file = std::make_shared<std::string>();
   auto* check = auth_group->add_subcommand("check", "Check that you may run every step of a workflow, without running it");
   check->add_option("workflow", *check_file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);

@@ -165,7 +165,7 @@ std::shared_ptr<exec::Executor> make_proxy_executor(const ExecutorContext& ctx,
 
 exec::ExecutorSet make_executors(const ExecutorContext& ctx) {
   exec::ExecutorSet executors;
-  executors.add("process", std::make_unique<exec::ProcessExecutor>());
+  executors.add("process", std::make_unique<exec::ProcessExecutor>(ctx.args.follow));
   std::set<std::string> kinds;
   for (const auto& s : ctx.wf.steps) kinds.insert(exec::executor_kind(s, ctx.local_cluster));
   std::shared_ptr<exec::kube::KubeExecutor> local;

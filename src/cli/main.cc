@@ -7,9 +7,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
+#include <string>
+#include <vector>
 
-#include "krdc/cli/commands.h"
+#include "krdc/cli/app.h"
 #include "krdc/cli/terminal.h"
 #include "krdc/util/errors.h"
 #include "krdc/util/interrupts.h"
@@ -23,15 +24,6 @@ struct CurlGlobal {
   ~CurlGlobal() { curl_global_cleanup(); }
 };
 
-constexpr const char* kFooter = R"(Examples:
-  krdc run workflows/hello.yaml            run a workflow, results in ./hello.results.jsonl
-  krdc validate wf.yaml                    check a workflow without running anything
-  krdc login                               sign in at your research data commons hub
-  krdc run wf.yaml --resume                rerun, skipping steps that already succeeded
-
-Exit status: 0 ok, 1 a step failed, 2 invalid input, 3 authentication/authorisation,
-4 hub or cluster unreachable, 5 krdc could not go on (result file), 130 cancelled. See krdc(1).)";
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,49 +32,39 @@ int main(int argc, char** argv) {
   // A file size limit (ulimit -f) must surface as EFBIG from write(), which stops a run cleanly
   // (exit 5, running steps cleaned up), not kill krdc mid-record. Children get the default back.
   std::signal(SIGXFSZ, SIG_IGN);
-  // One watcher for the whole process: Ctrl-C cancels whatever any command is waiting on
-  // (docs/architecture.md, "Signals"). Declared after `interrupts`, so it stops first.
   krdc::util::Interrupts interrupts;
-  krdc::util::SignalWatcher watcher([&interrupts](int signo, int count) { interrupts.on_signal(signo, count); });
-  CurlGlobal curl;
 
-  CLI::App app{"krdc runs research workflows across research data commons clusters."};
-  app.name("krdc");
-  app.footer(kFooter);
-  app.require_subcommand(1);
-  app.fallthrough();  // global options work after the subcommand too
-
+  // Parsing comes before the signal watcher and libcurl: `--version`, `--help` and usage
+  // errors answer at once, and none of them reads a config file or touches the network.
+  CLI::App app;
   krdc::cli::GlobalOptions global;
   global.interrupts = &interrupts;
-  app.add_option("-o,--output", global.output, "Output format for commands that print data")
-      ->check(CLI::IsMember({"text", "table", "json", "yaml", "markdown", "html"}));
-  app.add_flag("--no-color", global.no_color, "No colors (also when NO_COLOR is set)");
-  app.add_flag("--non-interactive", global.non_interactive,
-               "Never prompt or start a device login (implied by CI=1 or no TTY on stdin)");
-  app.add_option("--config", global.config_file, "Config file (default: $XDG_CONFIG_HOME/krdc/config.yaml)");
-  app.add_option("--hub", global.hub, "Hub issuer URL (overrides KRDC_HUB, spec.hub and config)");
-  app.add_option("--ca-file", global.ca_file, "Extra CA bundle (PEM) for the hub and clusters; TLS is always verified");
-  app.add_flag("-v,--verbose", global.verbose, "More detail on stderr (repeatable)");
-
   krdc::cli::Action action;
-  krdc::cli::add_workflow_commands(app, global, action);
-  krdc::cli::add_app_commands(app, global, action);
-  krdc::cli::add_misc_commands(app, global, action);
-  krdc::cli::add_auth_commands(app, global, action);
-  krdc::cli::add_proxy_commands(app, global, action);
-  krdc::cli::add_results_commands(app, global, action);
-
+  krdc::cli::build_cli(app, global, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "krdc: error: %s\n", e.what());
-    std::fprintf(stderr, "  try: krdc --help, or krdc <command> --help\n");
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    std::fprintf(stderr, "krdc: error: %s\n", krdc::cli::usage_message(app, e, args).c_str());
+    const std::string command = krdc::cli::command_path(app, args);
+    if (command == "krdc") {
+      std::fprintf(stderr, "  try: krdc --help, or krdc <command> --help\n");
+    } else {
+      std::fprintf(stderr, "  try: %s --help\n", command.c_str());
+    }
     return static_cast<int>(krdc::ExitCode::kInvalid);
   }
+
+  // One watcher for the whole process: Ctrl-C cancels whatever any command is waiting on
+  // (docs/architecture.md, "Signals"). Declared after `interrupts`, so it stops first.
+  krdc::util::SignalWatcher watcher([&interrupts](int signo, int count) { interrupts.on_signal(signo, count); });
+  CurlGlobal curl;
   krdc::cli::apply_environment(global);
 
   try {

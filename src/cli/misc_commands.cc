@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "krdc/cli/commands.h"
+#include "krdc/cli/output.h"
 #include "krdc/completions_gen.h"
 #include "krdc/version.h"
 
@@ -11,11 +12,11 @@ namespace krdc::cli {
 
 void add_misc_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   auto* ver = app.add_subcommand("version", "Print krdc's version");
-  ver->footer("Example:\n  krdc version -o json");
+  ver->footer("Examples:\n  krdc version -o json\n  krdc --version");
   ver->callback([&global, &action] {
     action = [&global] {
-      if (global.output == "json") {
-        std::cout << nlohmann::json{{"krdc", KRDC_VERSION}}.dump() << "\n";
+      if (is_data_format(global.output)) {
+        print_data(std::cout, {{"krdc", KRDC_VERSION}}, global.output);
       } else {
         std::cout << "krdc " << KRDC_VERSION << "\n";
       }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -16,12 +17,14 @@
 #include "krdc/auth/open_session.h"
 #include "krdc/auth/step_targets.h"
 #include "krdc/cli/executor_factory.h"
+#include "krdc/cli/output.h"
 #include "krdc/cli/terminal.h"
 #include "krdc/config/config.h"
 #include "krdc/config/hub_settings.h"
 #include "krdc/exec/selection.h"
 #include "krdc/runner/runner.h"
 #include "krdc/util/errors.h"
+#include "krdc/util/plural.h"
 #include "krdc/version.h"
 #include "krdc/workflow/inspect_cache.h"
 #include "krdc/workflow/loader.h"
@@ -132,6 +135,29 @@ void require_detachable(const workflow::Workflow& wf, const std::string& local_c
   }
 }
 
+// The run directory and the parents made for it are removed again if they are still empty
+// when the run is over: a run refused before any step started (result file in use or not
+// writable) leaves nothing behind. A directory that already existed is never touched.
+class RunDirCleanup {
+ public:
+  explicit RunDirCleanup(fs::path dir) : dir_(std::move(dir)) {
+    for (fs::path p = dir_; !p.empty() && !fs::exists(p) && p != p.parent_path(); p = p.parent_path()) made_top_ = p;
+  }
+  ~RunDirCleanup() {
+    if (made_top_.empty()) return;
+    std::error_code ec;
+    for (fs::path p = dir_;; p = p.parent_path()) {
+      if (!fs::is_empty(p, ec) || ec || !fs::remove(p, ec) || p == made_top_) return;
+    }
+  }
+  RunDirCleanup(const RunDirCleanup&) = delete;
+  RunDirCleanup& operator=(const RunDirCleanup&) = delete;
+
+ private:
+  fs::path dir_;
+  fs::path made_top_;  // the outermost directory this run creates; empty: it existed
+};
+
 }  // namespace
 
 workflow::InlineInspection inline_inspection(const GlobalOptions& global, bool no_inspect) {
@@ -147,7 +173,14 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   workflow::LoadOptions load = load_options(args.params, args.params_file);
   load.values = args.recorded_params;
   load.inspect = inline_inspection(global, args.no_inspect);
+  const auto load_started = std::chrono::steady_clock::now();
   const workflow::Workflow wf = workflow::load_workflow(args.file, load);
+  if (global.verbose > 0) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                          load_started).count();
+    std::cerr << fmt::format("krdc: loaded and checked {} in {} ms: {}\n", args.file, ms,
+                             util::counted(wf.steps.size(), "step"));
+  }
 
   // Identity and authorisation come before anything runs: every step that needs a cluster
   // gets its credential now (token exchange for remote clusters), or the run fails here,
@@ -177,12 +210,24 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
   // Each executor checks, with its target, that this user may do what the steps need.
   std::map<std::string, std::vector<const workflow::Step*>> steps_by_kind;
   for (const auto& s : wf.steps) steps_by_kind[exec::executor_kind(s, local_cluster)].push_back(&s);
+  if (global.verbose > 0) {
+    for (const auto& [kind, steps] : steps_by_kind) {
+      std::cerr << fmt::format("krdc: {} executor: {}\n", kind, util::counted(steps.size(), "step"));
+    }
+  }
   for (const auto& [kind, steps] : steps_by_kind) executors.get(kind).preflight(steps);
   if (args.check_only) {
     std::set<std::string> on_clusters;
     for (const auto& t : targets) on_clusters.insert(t.step);
-    std::cout << fmt::format("{}: {} steps checked; {} need a cluster, all authorised\n", args.file, wf.steps.size(),
-                             on_clusters.size());
+    if (is_data_format(global.output)) {
+      print_data(std::cout,
+                 {{"workflow", args.file}, {"authorised", true}, {"steps", wf.steps.size()},
+                  {"onClusters", on_clusters.size()}},
+                 global.output);
+    } else {
+      std::cout << fmt::format("{}: {} checked; {} on a cluster, all authorised\n", args.file,
+                               util::counted(wf.steps.size(), "step"), util::counted(on_clusters.size(), "step"));
+    }
     return 0;
   }
 
@@ -219,6 +264,7 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     options.resume = &resume;
   }
   if (results_path.empty()) results_path = default_results;
+  const RunDirCleanup cleanup(options.run_dir);
   std::error_code ec;
   fs::create_directories(options.run_dir, ec);
   if (ec) throw InvalidInput(fmt::format("cannot create run directory {}: {}", options.run_dir.string(), ec.message()));
@@ -252,19 +298,23 @@ int run_workflow(const RunArgs& args, const GlobalOptions& global) {
     _exit(static_cast<int>(ExitCode::kInterrupted));
   }});
   const runner::RunSummary summary = run.run();
-  if (global.output == "json") {
-    // For scripts: one object on stdout; progress stays on stderr.
-    std::cout << nlohmann::json{{"run", options.run_id},         {"status", summary.status},
+  if (is_data_format(global.output)) {
+    // For scripts: one record on stdout (JSON: one line); progress stays on stderr.
+    const nlohmann::json record{{"run", options.run_id},         {"status", summary.status},
                                 {"results", results_path},       {"runDir", options.run_dir.string()},
                                 {"succeeded", summary.succeeded}, {"failed", summary.failed},
                                 {"skipped", summary.skipped},     {"cancelled", summary.cancelled},
-                                {"detached", summary.detached}}
-                     .dump()
-              << std::endl;
+                                {"detached", summary.detached}};
+    if (global.output == "json") {
+      std::cout << record.dump() << "\n";
+    } else {
+      print_data(std::cout, record, global.output);
+    }
+    std::cout.flush();
   }
   if (summary.status == "detached") {
-    std::fprintf(stderr, "krdc: %zu steps left running; follow them with: krdc attach %s\n", summary.detached,
-                 results_path.c_str());
+    std::fprintf(stderr, "krdc: %s left running; follow them with: krdc attach %s\n",
+                 util::counted(summary.detached, "step").c_str(), results_path.c_str());
     return 0;
   }
   if (summary.status == "succeeded") return 0;

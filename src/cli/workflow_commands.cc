@@ -7,37 +7,65 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <map>
+#include <optional>
 
 #include "krdc/cli/commands.h"
+#include "krdc/cli/output.h"
 #include "krdc/cli/run_command.h"
 #include "krdc/cli/terminal.h"
 #include "krdc/report/render.h"
 #include "krdc/runner/result_reader.h"
 #include "krdc/util/errors.h"
+#include "krdc/util/plural.h"
 #include "krdc/workflow/loader.h"
 
 namespace krdc::cli {
 
 namespace {
 
-int validate(const std::string& file, const std::vector<std::string>& params, const std::string& params_file,
+// "-" reads the workflow from standard input; its app paths resolve from the current directory.
+workflow::Workflow load_for_validate(const std::string& file, const workflow::LoadOptions& options) {
+  if (file != "-") return workflow::load_workflow(file, options);
+  const std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  return workflow::load_workflow_text(text, "<stdin>", options);
+}
+
+int validate(const std::string& path, const std::vector<std::string>& params, const std::string& params_file,
              bool no_inspect, const GlobalOptions& global) {
-  workflow::LoadOptions options = load_options(params, params_file);
-  options.inspect = inline_inspection(global, no_inspect);
-  const auto wf = workflow::load_workflow(file, options);
-  if (global.output == "json") {
+  const std::string file = path == "-" ? "<stdin>" : path;  // as messages name it
+  workflow::LoadOptions options;
+  std::optional<workflow::Workflow> loaded;
+  try {
+    options = load_options(params, params_file);
+    options.inspect = inline_inspection(global, no_inspect);
+    loaded.emplace(load_for_validate(path, options));
+  } catch (const InvalidInput& e) {
+    // Scripts asked for data: the verdict goes to stdout as data too; people still read stderr.
+    if (is_data_format(global.output)) {
+      nlohmann::json error{{"message", e.what()}};
+      if (!e.hint().empty()) error["hint"] = e.hint();
+      print_data(std::cout, {{"valid", false}, {"file", file}, {"errors", nlohmann::json::array({error})}},
+                 global.output);
+    }
+    throw;
+  }
+  const workflow::Workflow& wf = *loaded;
+  if (is_data_format(global.output)) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : wf.steps) {
       steps.push_back({{"name", s.name}, {"app", s.app.name}, {"needs", s.needs}, {"cluster", s.cluster}});
     }
-    std::cout << nlohmann::json{{"valid", true}, {"workflow", wf.name}, {"digest", wf.digest}, {"steps", steps}}.dump(2)
-              << "\n";
+    print_data(std::cout,
+               {{"valid", true}, {"file", file}, {"workflow", wf.name}, {"digest", wf.digest}, {"steps", steps},
+                {"errors", nlohmann::json::array()}},
+               global.output);
   } else {
     size_t edges = 0;
     for (const auto& s : wf.steps) edges += s.needs.size();
-    std::cout << fmt::format("{}: valid workflow \"{}\" ({} steps, {} dependencies)\n", file, wf.name, wf.steps.size(),
-                             edges);
+    std::cout << fmt::format("{}: valid workflow \"{}\" ({}, {})\n", file, wf.name,
+                             util::counted(wf.steps.size(), "step"), util::counted(edges, "dependency", "dependencies"));
   }
   return 0;
 }
@@ -159,7 +187,9 @@ the same as `krdc run WORKFLOW --resume RESULTS`. No step runs twice.)");
   auto validate_file = std::make_shared<std::string>();
   auto validate_params = std::make_shared<std::vector<std::string>>();
   auto* val = app.add_subcommand("validate", "Check a workflow without running anything (no side effects)");
-  val->add_option("workflow", *validate_file, "Workflow file (YAML)")->required()->check(CLI::ExistingFile);
+  val->add_option("workflow", *validate_file, "Workflow file (YAML), - for standard input")
+      ->required()
+      ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
   auto validate_params_file = std::make_shared<std::string>();
   val->add_option("-p,--param", *validate_params,
                   "Workflow param KEY=VALUE (repeatable), typed by its default: -p b=true, -p 'years=[2021, 2022]'");
@@ -170,7 +200,8 @@ the same as `krdc run WORKFLOW --resume RESULTS`. No step runs twice.)");
                 "Do not ask inline Python apps' argparse for their params (pass them unchecked as --key=value)");
   val->footer(R"(Examples:
   krdc validate workflows/hello.yaml
-  krdc validate wf.yaml -o json
+  krdc validate wf.yaml -o json         # {"valid": false, "errors": [...]} on stdout when invalid
+  generate-workflow | krdc validate -   # read the workflow from standard input
 
 Errors name file:line:column and the step, and exit with status 2. An inline app running a
 Python file is checked against its argparse: krdc runs the program up to parse_args() once

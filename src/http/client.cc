@@ -275,7 +275,11 @@ struct Client::Impl {
       t.cancelled = &options.cancelled;
       t.max_body = options.max_body_bytes;
       auto headers = setup(req, on_chunk != nullptr, t);
+      const auto started = std::chrono::steady_clock::now();
       CURLcode rc = perform(t);
+      // -v shows how long each call took: a slow hub or cluster is visible without a debugger.
+      const auto took_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
       curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &resp.status);
       const bool can_retry = req.retry && attempt < options.max_retries && !t.delivered_any;
 
@@ -292,8 +296,8 @@ struct Client::Impl {
         detail = redact(detail, secrets);
         if (can_retry && retryable_transport_error(rc) && (req.replayable || nothing_sent(rc, easy.get()))) {
           auto delay = backoff_delay(attempt, options.backoff_base, options.backoff_max, rng);
-          log(fmt::format("{}: {} (retry {}/{} in {} ms)", what, detail, attempt + 1, options.max_retries,
-                          delay.count()));
+          log(fmt::format("{}: {} after {} ms (retry {}/{} in {} ms)", what, detail, took_ms, attempt + 1,
+                          options.max_retries, delay.count()));
           sleep_for(delay, what);
           continue;
         }
@@ -312,8 +316,8 @@ struct Client::Impl {
             if (auto wait = parse_retry_after(*ra)) delay = std::min(*wait, options.retry_after_max);
           }
         }
-        log(fmt::format("{}: HTTP {} (retry {}/{} in {} ms)", what, resp.status, attempt + 1, options.max_retries,
-                        delay.count()));
+        log(fmt::format("{}: HTTP {} in {} ms (retry {}/{} in {} ms)", what, resp.status, took_ms, attempt + 1,
+                        options.max_retries, delay.count()));
         sleep_for(delay, what);
         continue;
       }
@@ -322,7 +326,7 @@ struct Client::Impl {
         throw UnreachableError(fmt::format("{}: HTTP {}{}{}", what, resp.status, msg.empty() ? "" : ": ", msg),
                                attempt > 0 ? fmt::format("gave up after {} attempts", attempt + 1) : "");
       }
-      log(fmt::format("{}: HTTP {}", what, resp.status));
+      log(fmt::format("{}: HTTP {} in {} ms", what, resp.status, took_ms));
       return resp;
     }
   }

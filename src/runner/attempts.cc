@@ -106,9 +106,11 @@ void record_start(const AttemptContext& ctx, const UnitWork& work, const Attempt
 // One attempt; krdc's own errors become its result. Sets `maybe_running` when krdc was cut off
 // from the cluster after the attempt existed there: its outcome is unknown and it may still be
 // running. (A result that merely reports an unreachable cluster, like a proxy's, is an outcome.)
+// Sets `cannot_start` when the unit's own input is wrong (no such program): retrying cannot help.
 exec::StepResult run_one(const AttemptContext& ctx, exec::Executor& executor, const exec::StepRequest& req,
-                         AttemptObserver& observer, bool& maybe_running) {
+                         AttemptObserver& observer, bool& maybe_running, bool& cannot_start) {
   maybe_running = false;
+  cannot_start = false;
   try {
     return executor.run(req, observer, ctx.stop);
   } catch (const Error& e) {
@@ -116,6 +118,7 @@ exec::StepResult run_one(const AttemptContext& ctx, exec::Executor& executor, co
     result.status = ctx.stop.cancelled() ? StepStatus::kCancelled : StepStatus::kFailed;
     result.reason = e.what();
     result.error = exec::error_kind(e);
+    cannot_start = e.code() == ExitCode::kInvalid;
     maybe_running = result.error == exec::ErrorKind::kUnreachable && observer.submitted.has_value();
     return result;
   } catch (const std::exception& e) {
@@ -152,7 +155,8 @@ Completion run_attempts(const AttemptContext& ctx, const UnitWork& work, exec::E
     record_start(ctx, work, target, executor.name());
 
     AttemptObserver observer(ctx, target);
-    c.result = run_one(ctx, executor, req, observer, c.maybe_running);
+    bool cannot_start = false;
+    c.result = run_one(ctx, executor, req, observer, c.maybe_running, cannot_start);
     if (c.result.status == StepStatus::kLost) {
       // Not running, outcome unknown: start it afresh (this does not use up a retry).
       auto lost = step_record(ctx.options, s.name, "lost");
@@ -169,7 +173,7 @@ Completion run_attempts(const AttemptContext& ctx, const UnitWork& work, exec::E
     // afresh): never two.
     if (c.maybe_running) adopt = AttemptTarget{target.run_id, target.attempt, true, *observer.submitted};
     const bool retryable = c.result.status == StepStatus::kFailed || c.result.status == StepStatus::kTimedOut;
-    if (!retryable || tries > s.retries || ctx.stop.cancelled()) break;
+    if (!retryable || cannot_start || tries > s.retries || ctx.stop.cancelled()) break;
     ++tries;
 
     const long long delay = std::min(ctx.options.max_backoff_ms, s.retry_backoff_ms << std::min(tries - 2, 20));

@@ -44,9 +44,7 @@ class Observer : public exec::StepObserver {
     if (details.contains("job")) status_.step_submitted(req.step.name, "job " + details["job"].get<std::string>());
   }
   void on_running(const exec::StepRequest&) override {}
-  void on_log(const exec::StepRequest&, std::string_view chunk) override {
-    std::fwrite(chunk.data(), 1, chunk.size(), stderr);
-  }
+  void on_log(const exec::StepRequest& req, std::string_view chunk) override { status_.step_log(req.step.name, chunk); }
 
  private:
   StatusPrinter& status_;

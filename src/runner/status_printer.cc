@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "krdc/runner/result_writer.h"
+#include "krdc/util/plural.h"
 
 namespace krdc::runner {
 
@@ -11,6 +12,14 @@ constexpr const char* kGreen = "\033[32m";
 constexpr const char* kRed = "\033[31m";
 constexpr const char* kYellow = "\033[33m";
 constexpr const char* kDim = "\033[2m";
+
+// A status as people say it: "timed out", not the result file's "timed_out".
+std::string spoken(std::string status) {
+  for (auto& c : status) {
+    if (c == '_') c = ' ';
+  }
+  return status;
+}
 
 std::string format_elapsed(double seconds) {
   const auto s = static_cast<long long>(seconds);
@@ -138,8 +147,9 @@ void StatusPrinter::step_finished(const std::string& step, const std::string& st
     color = kRed;
     mark = "✗";
   }
-  std::string text = live_ ? fmt::format("{} {} {} ({})", mark, step, status, format_elapsed(seconds))
-                           : fmt::format("step {} {} ({})", step, status, format_elapsed(seconds));
+  flush_log_locked(step);
+  std::string text = live_ ? fmt::format("{} {} {} ({})", mark, step, spoken(status), format_elapsed(seconds))
+                           : fmt::format("step {} {} ({})", step, spoken(status), format_elapsed(seconds));
   if (!detail.empty()) text += ": " + detail;
   line(text, color);
   size_t start = 0;
@@ -155,11 +165,11 @@ void StatusPrinter::step_finished(const std::string& step, const std::string& st
 void StatusPrinter::run_finished(const std::string& status, double seconds) {
   std::lock_guard lock(mu_);
   running_.clear();
-  line(fmt::format("run {}: {} succeeded, {} failed, {}{} skipped of {} steps in {}", status, counts_.succeeded,
+  line(fmt::format("run {}: {} succeeded, {} failed, {}{} skipped of {} in {}", spoken(status), counts_.succeeded,
                    counts_.failed,
                    fmt::format("{}{}", counts_.cancelled ? fmt::format("{} cancelled, ", counts_.cancelled) : "",
                                counts_.detached ? fmt::format("{} detached, ", counts_.detached) : ""),
-                   counts_.skipped, counts_.total, format_elapsed(seconds)),
+                   counts_.skipped, util::counted(counts_.total, "step"), format_elapsed(seconds)),
        status == "succeeded" ? kGreen : kRed);
   if (live_) std::fputs("\r\033[K", out_);
   live_ = false;  // nothing more to redraw
@@ -174,6 +184,30 @@ void StatusPrinter::step_expanded(size_t instances) {
 void StatusPrinter::message(const std::string& text) {
   std::lock_guard lock(mu_);
   line(text, kYellow);
+}
+
+void StatusPrinter::step_log(const std::string& step, std::string_view chunk) {
+  std::lock_guard lock(mu_);
+  std::string& pending = partial_logs_[step];
+  pending.append(chunk);
+  size_t start = 0;
+  for (size_t nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+    line(fmt::format("[{}] {}", step, std::string_view(pending).substr(start, nl - start)), nullptr);
+    start = nl + 1;
+  }
+  pending.erase(0, start);
+}
+
+void StatusPrinter::flush_log(const std::string& step) {
+  std::lock_guard lock(mu_);
+  flush_log_locked(step);
+}
+
+void StatusPrinter::flush_log_locked(const std::string& step) {
+  const auto it = partial_logs_.find(step);
+  if (it == partial_logs_.end()) return;
+  if (!it->second.empty()) line(fmt::format("[{}] {}", step, it->second), nullptr);
+  partial_logs_.erase(it);
 }
 
 }  // namespace krdc::runner

@@ -2,10 +2,15 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "krdc/runner/result_reader.h"
 #include "krdc/util/child_process.h"
@@ -216,4 +221,280 @@ TEST_CASE("completion scripts printed are the shipped files; help teaches with e
   CHECK(help.output.find("Examples:") != std::string::npos);
   const auto version = run_krdc(dir, {"version", "-o", "json"});
   CHECK(nlohmann::json::parse(version.output)["krdc"].is_string());
+}
+
+// ---- CLI manners: one test per item of what a new user tripped over. ----
+
+namespace {
+
+struct Split {
+  int code = -1;
+  std::string out;  // stdout only: what a script reads
+  std::string err;  // stderr only: what people read
+};
+
+// krdc with stdout and stderr apart (and stdin from `stdin_file`, else /dev/null).
+Split run_split(const krdc::test::TempDir& dir, std::vector<std::string> args, const std::string& stdin_file = "/dev/null",
+                const std::map<std::string, std::string>& env = {{"CI", "1"}}) {
+  krdc::util::SpawnSpec spec;
+  spec.argv = {"/bin/sh", "-c", "exec \"$@\" <\"$KRDC_TEST_IN\" >stdout.log 2>stderr.log", "sh", KRDC_BINARY};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  auto with_in = env;
+  with_in["KRDC_TEST_IN"] = stdin_file;
+  spec.env = krdc::util::child_environment(with_in);
+  spec.cwd = dir.path().string();
+  spec.output_file = dir / "sh.log";
+  krdc::util::ChildProcess child(spec);
+  REQUIRE(child.wait(60'000));
+  return {child.exit_code(), krdc::test::read_file(dir / "stdout.log"), krdc::test::read_file(dir / "stderr.log")};
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+const char* kTwoSteps = "apiVersion: krdc/v1\nkind: Workflow\nmetadata: {name: two}\nspec:\n  steps:\n"
+                        "    - {name: a, app: {command: [\"true\"]}}\n"
+                        "    - {name: b, needs: [a], app: {command: [\"true\"]}}\n";
+
+}  // namespace
+
+TEST_CASE("manners: krdc --version exits 0 at once, reading no config and touching no network") {
+  krdc::test::TempDir dir;
+  // A config that cannot be parsed and a hub nobody answers: --version must need neither.
+  dir.write("config/krdc/config.yaml", "hub: [this is: not valid\n");
+  const std::map<std::string, std::string> env{{"CI", "1"},
+                                               {"XDG_CONFIG_HOME", dir / "config"},
+                                               {"KRDC_HUB", "https://127.0.0.1:1/realms/krdc"}};
+  auto fastest = std::chrono::milliseconds::max();
+  for (int i = 0; i < 5; ++i) {  // the fastest of a few: a busy machine must not fail the test
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = run_krdc(dir, {"--version"}, env);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    CHECK(r.output.rfind("krdc ", 0) == 0);
+    fastest = std::min(fastest, took);
+  }
+  MESSAGE("krdc --version: fastest of 5 runs " << fastest.count() << " ms");
+  CHECK(fastest < std::chrono::milliseconds(50));
+  CHECK(run_krdc(dir, {"version"}, env).code == 0);
+}
+
+TEST_CASE("manners: an unknown command says so and suggests the closest") {
+  krdc::test::TempDir dir;
+  dir.write("wf.yaml", kTwoSteps);
+  SUBCASE("top level") {
+    const auto r = run_split(dir, {"valdate", "wf.yaml"});
+    CHECK(r.code == 2);
+    CHECK(has(r.err, "\"valdate\" is not a krdc command; did you mean krdc validate?"));
+    CHECK_FALSE(has(r.err, "A subcommand is required"));
+  }
+  SUBCASE("after global options with values") {
+    const auto r = run_split(dir, {"--hub", "https://hub.example/realms/x", "-o", "json", "rn", "wf.yaml"});
+    CHECK(r.code == 2);
+    CHECK(has(r.err, "did you mean krdc run?"));
+  }
+  SUBCASE("in a command group") {
+    const auto r = run_split(dir, {"app", "inspekt", "main.py"});
+    CHECK(r.code == 2);
+    CHECK(has(r.err, "\"inspekt\" is not a krdc app command; did you mean krdc app inspect?"));
+  }
+  SUBCASE("nothing close") {
+    const auto r = run_split(dir, {"frobnicate"});
+    CHECK(r.code == 2);
+    CHECK(has(r.err, "\"frobnicate\" is not a krdc command"));
+    CHECK_FALSE(has(r.err, "did you mean"));
+    CHECK(has(r.err, "try: krdc --help"));
+  }
+}
+
+TEST_CASE("manners: parser errors are plain sentences") {
+  krdc::test::TempDir dir;
+  dir.write("wf.yaml", kTwoSteps);
+  const auto range = run_split(dir, {"run", "wf.yaml", "-j", "0"});
+  CHECK(range.code == 2);
+  CHECK(has(range.err, "--jobs must be a number from 1 to 10000"));
+  const auto word = run_split(dir, {"run", "wf.yaml", "-j", "abc"});
+  CHECK(word.code == 2);
+  CHECK(has(word.err, "--jobs"));
+  const auto twice = run_split(dir, {"-o", "json", "-o", "yaml", "version"});
+  CHECK(twice.code == 2);
+  CHECK(has(twice.err, "--output was given"));
+  const auto member = run_split(dir, {"-o", "xml", "version"});
+  CHECK(member.code == 2);
+  CHECK(has(member.err, "--output \"xml\" is not one of: text table json yaml markdown html"));
+  const auto missing = run_split(dir, {"run"});
+  CHECK(missing.code == 2);
+  CHECK(has(missing.err, "missing workflow"));
+  const auto nofile = run_split(dir, {"validate", "nope.yaml"});
+  CHECK(nofile.code == 2);
+  CHECK(has(nofile.err, "no such workflow file: nope.yaml"));
+  CHECK(has(nofile.err, "try: krdc validate --help"));
+  const auto extra = run_split(dir, {"version", "extra"});
+  CHECK(extra.code == 2);
+  CHECK(has(extra.err, "unexpected argument for krdc version: extra"));
+  CHECK(has(run_split(dir, {"run", "wf.yaml", "one", "two"}).err, "unexpected arguments for krdc run: one two"));
+  const auto group = run_split(dir, {"app"});
+  CHECK(group.code == 2);
+  CHECK(has(group.err, "krdc app needs a command: inspect"));
+  for (const auto* r : {&range, &word, &twice, &member, &missing, &nofile, &extra, &group}) {
+    INFO(r->err);
+    CHECK_FALSE(has(r->err, "Value "));
+    CHECK_FALSE(has(r->err, "At Most"));
+    CHECK_FALSE(has(r->err, "required but received"));
+    CHECK_FALSE(has(r->err, "The following arguments"));
+    CHECK(has(r->err, "try: krdc"));
+  }
+}
+
+TEST_CASE("manners: -o yaml and -o json are honoured wherever data is printed") {
+  krdc::test::TempDir dir;
+  dir.write("wf.yaml", kTwoSteps);
+  const auto version = run_split(dir, {"version", "-o", "yaml"});
+  CHECK(version.code == 0);
+  CHECK(YAML::Load(version.out)["krdc"].as<std::string>().size() > 0);
+  const auto valid = run_split(dir, {"validate", "wf.yaml", "-o", "yaml"});
+  CHECK(valid.code == 0);
+  const YAML::Node v = YAML::Load(valid.out);
+  CHECK(v["valid"].as<bool>());
+  CHECK(v["steps"].size() == 2);
+  const auto ran = run_split(dir, {"-o", "yaml", "run", "wf.yaml"});
+  CHECK(ran.code == 0);
+  CHECK(YAML::Load(ran.out)["status"].as<std::string>() == "succeeded");
+  const auto report = run_split(dir, {"report", "two.results.jsonl", "-o", "yaml"});
+  CHECK(report.code == 0);
+  CHECK(YAML::Load(report.out)["steps"].IsSequence());  // the run summary (src/report)
+  const auto report_json = run_split(dir, {"report", "two.results.jsonl", "-o", "json"});
+  CHECK(nlohmann::json::parse(report_json.out)["steps"].is_array());
+  // No step needs a cluster: nothing to authorise, and no hub is needed to say so.
+  const std::map<std::string, std::string> no_config{{"CI", "1"}, {"XDG_CONFIG_HOME", dir / "none"}};
+  const auto check = run_split(dir, {"run", "--check", "wf.yaml", "-o", "json"}, "/dev/null", no_config);
+  CHECK(check.code == 0);
+  CHECK(nlohmann::json::parse(check.out)["authorised"] == true);
+  const auto auth = run_split(dir, {"auth", "check", "wf.yaml", "-o", "yaml"}, "/dev/null", no_config);
+  INFO(auth.err);
+  CHECK(auth.code == 0);
+  CHECK(YAML::Load(auth.out)["authorised"].as<bool>());
+}
+
+TEST_CASE("manners: validate -o json on an invalid workflow prints the errors as JSON on stdout") {
+  krdc::test::TempDir dir;
+  dir.write("bad.yaml", "apiVersion: krdc/v1\nkind: Workflow\nspec:\n  steps:\n    - name: a\n      app: {command: [true]}\n      needs: [b]\n");
+  const auto r = run_split(dir, {"validate", "bad.yaml", "-o", "json"});
+  CHECK(r.code == 2);
+  INFO(r.out);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["valid"] == false);
+  REQUIRE(j["errors"].size() == 1);
+  CHECK(has(j["errors"][0]["message"].get<std::string>(), "bad.yaml:7:15: step \"a\" needs \"b\""));
+  CHECK(has(r.err, "krdc: error: bad.yaml:7:15"));  // people still read it on stderr
+}
+
+TEST_CASE("manners: krdc validate - reads the workflow from standard input") {
+  krdc::test::TempDir dir;
+  const auto in = dir.write("in.yaml", kTwoSteps);
+  const auto r = run_split(dir, {"validate", "-"}, in);
+  CHECK(r.code == 0);
+  CHECK(has(r.out, "<stdin>: valid workflow \"two\" (2 steps, 1 dependency)"));
+  const auto bad = run_split(dir, {"validate", "-"}, dir.write("bad.yaml", "kind: Workflow\nspec: [\n"));
+  CHECK(bad.code == 2);
+  CHECK(has(bad.err, "<stdin>:"));
+}
+
+TEST_CASE("manners: --follow streams a local process step's output as prefixed lines") {
+  krdc::test::TempDir dir;
+  dir.write("f.yaml", "apiVersion: krdc/v1\nkind: Workflow\nmetadata: {name: f}\nspec:\n  steps:\n"
+                      "    - {name: talk, app: {command: [sh, -c, 'echo first; echo second >&2; printf last; "
+                      "echo {} > \"$KRDC_OUTPUTS\"']}}\n");
+  const auto followed = run_split(dir, {"run", "f.yaml", "--follow"});
+  INFO(followed.err);
+  CHECK(followed.code == 0);
+  CHECK(has(followed.err, "[talk] first\n"));
+  CHECK(has(followed.err, "[talk] second\n"));
+  CHECK(has(followed.err, "[talk] last\n"));  // the unterminated last line too
+  CHECK(followed.err.find("[talk] first") < followed.err.find("step talk succeeded"));
+  const auto quiet = run_split(dir, {"run", "f.yaml"});
+  CHECK(quiet.code == 0);
+  CHECK_FALSE(has(quiet.err, "[talk]"));
+}
+
+TEST_CASE("manners: people read 'timed out' and counted nouns") {
+  krdc::test::TempDir dir;
+  dir.write("t.yaml", "apiVersion: krdc/v1\nkind: Workflow\nmetadata: {name: t}\nspec:\n  steps:\n"
+                      "    - {name: slow, timeout: 1s, app: {command: [sleep, \"20\"]}}\n");
+  const auto r = run_split(dir, {"run", "t.yaml", "--kill-grace", "1s"});
+  CHECK(r.code == 1);
+  CHECK(has(r.err, "step slow timed out"));
+  CHECK_FALSE(has(r.err, "timed_out"));
+  CHECK(has(r.err, "of 1 step in"));
+  // The result file keeps the machine name.
+  CHECK(has(krdc::test::read_file(dir / "t.results.jsonl"), "\"timed_out\""));
+  dir.write("one.yaml", "apiVersion: krdc/v1\nkind: Workflow\nmetadata: {name: one}\nspec:\n  steps:\n"
+                        "    - {name: a, app: {command: [\"true\"]}}\n");
+  CHECK(has(run_split(dir, {"validate", "one.yaml"}).out, "(1 step, 0 dependencies)"));
+}
+
+TEST_CASE("manners: -v shows each hub request with how long it took") {
+  krdc::test::TempDir dir;
+  const std::map<std::string, std::string> env{{"CI", "1"},
+                                               {"XDG_CONFIG_HOME", dir / "config"},
+                                               {"XDG_CACHE_HOME", dir / "cache"},
+                                               {"KRDC_HUB", "https://127.0.0.1:1/realms/krdc"},
+                                               {"KRDC_CLIENT_ID", "ci"},
+                                               {"KRDC_CLIENT_SECRET", "not-a-real-secret"}};
+  auto retrying = [&] { return has(krdc::test::read_file(dir / "out.log"), "(retry 1/"); };
+  const auto r = interrupt_krdc(dir, {"-v", "whoami"}, env, retrying);
+  INFO(r.output);
+  CHECK(has(r.output, "krdc: http: GET https://127.0.0.1:1/realms/krdc/.well-known/openid-configuration"));
+  CHECK(has(r.output, " ms (retry 1/"));
+  CHECK_FALSE(has(run_krdc(dir, {"validate", "nothing.yaml"}).output, "krdc: http:"));  // quiet without -v
+  // A local run says what it loaded, how fast, and which executor runs how many steps.
+  dir.write("wf.yaml", kTwoSteps);
+  const auto local = run_split(dir, {"-v", "run", "wf.yaml"});
+  CHECK(local.code == 0);
+  CHECK(has(local.err, "krdc: loaded and checked wf.yaml in "));
+  CHECK(has(local.err, "krdc: process executor: 2 steps"));
+  CHECK_FALSE(has(run_split(dir, {"run", "wf.yaml"}).err, "krdc: loaded"));
+}
+
+TEST_CASE("manners: a refused run leaves no empty run directory behind") {
+  krdc::test::TempDir dir;
+  dir.write("wf.yaml", kTwoSteps);
+  const auto r = run_split(dir, {"run", "wf.yaml", "--results", "no/such/dir/r.jsonl"});
+  CHECK(r.code == 2);
+  CHECK(has(r.err, "cannot open result file"));
+  CHECK_FALSE(std::filesystem::exists(dir / ".krdc"));
+  // A run dir the user made is theirs: never removed.
+  std::filesystem::create_directories(dir / "mine");
+  CHECK(run_split(dir, {"run", "wf.yaml", "--results", "no/such/dir/r.jsonl", "--run-dir", "mine"}).code == 2);
+  CHECK(std::filesystem::exists(dir / "mine"));
+}
+
+TEST_CASE("manners: a step that cannot start is not retried") {
+  krdc::test::TempDir dir;
+  dir.write("c.yaml", "apiVersion: krdc/v1\nkind: Workflow\nmetadata: {name: c}\nspec:\n  steps:\n"
+                      "    - {name: a, retries: 3, retryBackoff: 1s, app: {command: [no-such-program-krdc]}}\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_split(dir, {"run", "c.yaml"});
+  CHECK(r.code == 1);
+  CHECK(has(r.err, "cannot start no-such-program-krdc: not found in PATH"));
+  CHECK_FALSE(has(r.err, "retrying"));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));  // no 1 s backoff waited
+  const auto file = krdc::runner::read_result_file(dir / "c.results.jsonl");
+  int retries = 0, starts = 0;
+  for (const auto& rec : file.records) {
+    retries += rec.value("event", "") == "retry";
+    starts += rec.value("type", "") == "step" && rec.value("event", "") == "start";
+  }
+  CHECK(retries == 0);
+  CHECK(starts == 1);
+}
+
+TEST_CASE("manners: app --help and auth --help show their own examples") {
+  krdc::test::TempDir dir;
+  const auto app = run_krdc(dir, {"app", "--help"});
+  CHECK(app.code == 0);
+  CHECK(has(app.output, "Examples:\n  krdc app inspect"));
+  const auto auth = run_krdc(dir, {"auth", "--help"});
+  CHECK(auth.code == 0);
+  CHECK(has(auth.output, "Examples:\n  krdc auth check"));
 }

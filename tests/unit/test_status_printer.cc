@@ -48,5 +48,41 @@ TEST_CASE("status printer: no cancelled count when nothing was cancelled") {
   }
   const std::string text = out.text();
   std::fclose(out.file);
-  CHECK(text.find("run succeeded: 1 succeeded, 0 failed, 0 skipped of 1 steps") != std::string::npos);
+  CHECK(text.find("run succeeded: 1 succeeded, 0 failed, 0 skipped of 1 step") != std::string::npos);
+}
+
+TEST_CASE("status printer: --follow lines are prefixed, whole, and never written through the live status line") {
+  Captured out;
+  {
+    krdc::runner::StatusPrinter status(out.file, /*live=*/true, /*color=*/false, 2);
+    status.step_started("a", 1, "process");
+    status.step_log("a", "one\ntw");  // a line cut in two chunks
+    status.step_log("b", "other\n");
+    status.step_log("a", "o\nunterminated");
+    status.step_finished("a", "succeeded", 1.0, "");  // flushes "unterminated" first
+    status.run_finished("succeeded", 1.0);
+  }
+  const std::string text = out.text();
+  std::fclose(out.file);
+  // Each log line starts on a cleared line (the status line is erased first, then redrawn).
+  CHECK(text.find("\r\033[K[a] one\n") != std::string::npos);
+  CHECK(text.find("\r\033[K[a] two\n") != std::string::npos);
+  CHECK(text.find("\r\033[K[b] other\n") != std::string::npos);
+  CHECK(text.find("[a] tw\n") == std::string::npos);
+  CHECK(text.find("\r\033[K[a] unterminated\n") != std::string::npos);
+  CHECK(text.find("[a] unterminated") < text.find("a succeeded"));
+}
+
+TEST_CASE("status printer: people read 'timed out', not the record's timed_out") {
+  Captured out;
+  {
+    krdc::runner::StatusPrinter status(out.file, false, false, 1);
+    status.step_finished("a", "timed_out", 1.0, "timed out after 1s");
+    status.run_finished("failed", 1.0);
+  }
+  const std::string text = out.text();
+  std::fclose(out.file);
+  CHECK(text.find("step a timed out (") != std::string::npos);
+  CHECK(text.find("timed_out") == std::string::npos);
+  CHECK(text.find("of 1 step in") != std::string::npos);
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Authorisation before anything runs (the paper's checkAuth): for every step that runs on a
+// Authorisation before anything runs (docs/architecture.md, "Identity"): for every step that runs on a
 // cluster, obtain the credential it will use — the user's own token for the local cluster (it
 // must already carry that cluster's audience), a token exchanged at the hub (RFC 8693) for a
 // remote one — and fail the whole run up front if any step is not allowed, naming the step,

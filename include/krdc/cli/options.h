@@ -9,7 +9,7 @@
 namespace krdc::cli {
 
 struct GlobalOptions {
-  std::string output = "text";     // -o text|json (json only where a command prints data)
+  std::string output = "text";     // -o text|json|yaml (cli/output.h: json and yaml wherever data is printed)
   bool no_color = false;           // --no-color or NO_COLOR set
   bool non_interactive = false;    // --non-interactive, CI set, or stdin not a TTY
   std::string config_file;         // --config; default $XDG_CONFIG_HOME/krdc/config.yaml

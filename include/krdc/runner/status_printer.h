@@ -6,9 +6,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace krdc::runner {
@@ -37,10 +39,16 @@ class StatusPrinter {
   // conditions"): the total counts each instance instead of the step.
   void step_expanded(size_t instances);
   void message(const std::string& text);
+  // --follow: a chunk of a step's log. Printed as whole lines prefixed "[step] ", above the live
+  // status line (never through it); a partial line waits for its end or flush_log().
+  void step_log(const std::string& step, std::string_view chunk);
+  // The rest of a step's log that did not end with a newline.
+  void flush_log(const std::string& step);
 
  private:
   void line(const std::string& text, const char* color_code);
   void redraw_locked();
+  void flush_log_locked(const std::string& step);
   void ticker();
 
   std::FILE* out_;
@@ -48,6 +56,7 @@ class StatusPrinter {
   bool color_;
   StatusCounts counts_;
   std::set<std::string> running_;
+  std::map<std::string, std::string> partial_logs_;  // per step: log text after its last newline
   std::chrono::steady_clock::time_point start_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -5,10 +5,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "krdc/exec/outputs.h"
+#include "krdc/exec/process/log_tail.h"
+#include "krdc/util/errors.h"
 #include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
 #include "krdc/util/process_sweep.h"
@@ -43,6 +49,37 @@ const char* parent_death_wrapper() {
   return present ? "/usr/bin/setpriv" : nullptr;
 }
 
+// How long a --follow wait lasts before the log is read again: lines appear within this.
+constexpr int kFollowPollMs = 200;
+
+// The app's program must exist before it is started: a missing program is the step's own
+// error (its command), reported as "cannot start", and no retry can fix it. setpriv would
+// otherwise exec it and fail with a 127 that looks like the app's own exit code.
+void require_startable(const std::string& program, const std::string& dir, const std::map<std::string, std::string>& env) {
+  namespace fs = std::filesystem;
+  auto runnable = [](const fs::path& p) { return ::access(p.c_str(), X_OK) == 0 && !fs::is_directory(p); };
+  if (program.find('/') != std::string::npos) {
+    const fs::path path = fs::path(program).is_absolute() ? fs::path(program) : fs::path(dir) / program;
+    if (runnable(path)) return;
+    throw InvalidInput(fmt::format("cannot start {}: {}", program, fs::exists(path) ? "not executable" : "no such file"),
+                       "check the app's command (relative paths start in the app's directory)");
+  }
+  std::string search = env.count("PATH") ? env.at("PATH") : "";
+  if (search.empty()) {
+    const char* path = std::getenv("PATH");
+    search = path ? path : "/usr/bin:/bin";
+  }
+  size_t start = 0;
+  while (start <= search.size()) {
+    const size_t colon = std::min(search.find(':', start), search.size());
+    const std::string entry = search.substr(start, colon - start);
+    if (runnable(fs::path(entry.empty() ? "." : entry) / program)) return;
+    start = colon + 1;
+  }
+  throw InvalidInput(fmt::format("cannot start {}: not found in PATH", program),
+                     "check the app's command and that the program is installed");
+}
+
 }  // namespace
 
 StepResult ProcessExecutor::adopt(const StepRequest& req) {
@@ -66,6 +103,9 @@ StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, 
   const auto outputs_file = req.step_dir / fmt::format("outputs-{}.json", req.attempt);
   std::error_code ec;
   std::filesystem::remove(outputs_file, ec);
+
+  if (app.command.empty()) throw InvalidInput(fmt::format("cannot start step \"{}\": its app has no command", req.step.name));
+  require_startable(app.command.front(), app.dir, req.step.env);
 
   util::SpawnSpec spec;
   if (const char* wrapper = parent_death_wrapper()) spec.argv = {wrapper, "--pdeathsig", "KILL", "--"};
@@ -92,8 +132,20 @@ StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, 
   observer.on_submitted(req, result.details);
   observer.on_running(req);
 
+  LogTail tail(req.log_file);
+  auto forward_log = [&] {
+    if (!follow_) return;
+    for (std::string chunk = tail.read_new(); !chunk.empty(); chunk = tail.read_new()) observer.on_log(req, chunk);
+  };
+  auto next_wait_ms = [&] {
+    const int left = ms_until(req.deadline);
+    if (!follow_) return left;
+    return left < 0 ? kFollowPollMs : std::min(left, kFollowPollMs);
+  };
+
   bool timed_out = false;
-  while (!child.wait(ms_until(req.deadline), cancel.fd())) {
+  while (!child.wait(next_wait_ms(), cancel.fd())) {
+    forward_log();
     if (cancel.cancelled() || ms_until(req.deadline) == 0) {
       timed_out = !cancel.cancelled();
       // Ask politely, then insist: apps get the grace period to flush and clean up.
@@ -105,6 +157,7 @@ StepResult ProcessExecutor::run(const StepRequest& req, StepObserver& observer, 
       break;
     }
   }
+  forward_log();  // the app's last words
   {
     std::lock_guard lock(mu_);
     live_groups_.erase(child.pid());

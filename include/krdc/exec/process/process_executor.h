@@ -12,6 +12,8 @@ namespace krdc::exec {
 
 class ProcessExecutor : public Executor {
  public:
+  // `follow` (--follow): the app's output also goes to the observer (on_log) as it is written.
+  explicit ProcessExecutor(bool follow = false) : follow_(follow) {}
   std::string name() const override { return "process"; }
   StepResult run(const StepRequest& request, StepObserver& observer, const CancelToken& cancel) override;
   std::vector<std::string> emergency_stop() override;
@@ -20,6 +22,7 @@ class ProcessExecutor : public Executor {
  private:
   StepResult adopt(const StepRequest& request);
 
+  bool follow_;
   std::mutex mu_;
   std::set<int> live_groups_;  // process groups of running steps (for emergency_stop)
 };
