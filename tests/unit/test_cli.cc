@@ -15,28 +15,13 @@
 #include "krdc/runner/result_reader.h"
 #include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
+#include "support/run_krdc.h"
 #include "support/temp_dir.h"
 
 namespace {
 
-struct Ran {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Ran run_krdc(const krdc::test::TempDir& dir, std::vector<std::string> args,
-         const std::map<std::string, std::string>& env = {{"CI", "1"}}) {
-  krdc::util::SpawnSpec spec;
-  spec.argv = {KRDC_BINARY};
-  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-  spec.env = krdc::util::child_environment(env);
-  spec.cwd = dir.path().string();
-  spec.output_file = dir / "out.log";
-  std::filesystem::remove(spec.output_file);
-  krdc::util::ChildProcess child(spec);
-  REQUIRE(child.wait(60'000));
-  return {child.exit_code(), krdc::test::read_file(spec.output_file)};
-}
+using Ran = krdc::test::KrdcRun;
+using krdc::test::run_krdc;
 
 const std::string kHello = std::string(KRDC_SOURCE_DIR) + "/workflows/hello.yaml";
 

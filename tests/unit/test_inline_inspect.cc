@@ -17,6 +17,7 @@
 #include "krdc/workflow/inspect_cache.h"
 #include "krdc/workflow/loader.h"
 #include "krdc/workflow/params.h"
+#include "support/run_krdc.h"
 #include "support/temp_dir.h"
 
 using namespace krdc::workflow;
@@ -64,23 +65,9 @@ struct Loader {
   }
 };
 
-struct Ran {
-  int code = -1;
-  std::string output;
-};
-
-Ran run_krdc(const krdc::test::TempDir& dir, const std::vector<std::string>& args) {
-  krdc::util::SpawnSpec spec;
-  spec.argv = {KRDC_BINARY};
-  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+krdc::test::KrdcRun run_with_cache(const krdc::test::TempDir& dir, const std::vector<std::string>& args) {
   // The cache goes to the test's directory, never the user's.
-  spec.env = krdc::util::child_environment({{"CI", "1"}, {"XDG_CACHE_HOME", dir / "xdg-cache"}});
-  spec.cwd = dir.path().string();
-  spec.output_file = dir / "out.log";
-  fs::remove(spec.output_file);
-  krdc::util::ChildProcess child(spec);
-  REQUIRE(child.wait(60'000));
-  return {child.exit_code(), krdc::test::read_file(spec.output_file)};
+  return krdc::test::run_krdc(dir, args, {{"CI", "1"}, {"XDG_CACHE_HOME", dir / "xdg-cache"}});
 }
 
 nlohmann::json outputs_of(const std::string& results, const std::string& step) {
@@ -98,7 +85,7 @@ TEST_CASE("inline python app: a list param reaches argparse as that list (krdc r
   dir.write("main.py", kEchoFiles);
   const auto wf = dir.write("wf.yaml", workflow("{command: [python3, main.py]}", R"({files: ["a b.nc", "c.nc"]})"));
 
-  const auto r = run_krdc(dir, {"run", wf, "--results", dir / "r1.jsonl"});
+  const auto r = run_with_cache(dir, {"run", wf, "--results", dir / "r1.jsonl"});
   INFO(r.output);
   REQUIRE(r.code == 0);
   CHECK(outputs_of(dir / "r1.jsonl", "echo")["files"] == nlohmann::json{"a b.nc", "c.nc"});
@@ -109,14 +96,14 @@ TEST_CASE("inline python app: a list param reaches argparse as that list (krdc r
   CHECK((st.st_mode & 0777) == 0700);
 
   // Without inspection: --files=a b.nc --files=c.nc, and argparse keeps the last one only.
-  const auto old = run_krdc(dir, {"run", wf, "--no-inspect", "--results", dir / "r2.jsonl"});
+  const auto old = run_with_cache(dir, {"run", wf, "--no-inspect", "--results", dir / "r2.jsonl"});
   INFO(old.output);
   REQUIRE(old.code == 0);
   CHECK(outputs_of(dir / "r2.jsonl", "echo")["files"] == nlohmann::json{"c.nc"});
   // The run header says so, and `krdc attach` follows it (the same argv, the same inputs digests).
   CHECK(krdc::runner::read_result_file(dir / "r1.jsonl").last_header()->value("inspect", false));
   CHECK_FALSE(krdc::runner::read_result_file(dir / "r2.jsonl").last_header()->value("inspect", true));
-  const auto attached = run_krdc(dir, {"attach", dir / "r2.jsonl"});
+  const auto attached = run_with_cache(dir, {"attach", dir / "r2.jsonl"});
   INFO(attached.output);
   REQUIRE(attached.code == 0);
   nlohmann::json last_end;
@@ -130,13 +117,13 @@ TEST_CASE("inline python app: an unknown param is refused at validate, naming th
   krdc::test::TempDir dir;
   dir.write("main.py", kEchoFiles);
   const auto wf = dir.write("wf.yaml", workflow("{command: [python3, -u, main.py]}", "{files: [a], colour: red}"));
-  const auto r = run_krdc(dir, {"validate", wf});
+  const auto r = run_with_cache(dir, {"validate", wf});
   INFO(r.output);
   CHECK(r.code == 2);
   CHECK(r.output.find("wf.yaml:8:28: step \"echo\": app \"echo\" has no param \"colour\"") != std::string::npos);
   CHECK(r.output.find("it accepts: files, label") != std::string::npos);
   // --no-inspect: not checked, as before.
-  const auto unchecked = run_krdc(dir, {"validate", wf, "--no-inspect"});
+  const auto unchecked = run_with_cache(dir, {"validate", wf, "--no-inspect"});
   INFO(unchecked.output);
   CHECK(unchecked.code == 0);
 

@@ -9,6 +9,7 @@
 #include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
 #include "krdc/workflow/loader.h"
+#include "support/run_krdc.h"
 #include "support/temp_dir.h"
 
 using nlohmann::json;
@@ -128,23 +129,7 @@ TEST_CASE("recorded params (krdc attach) are applied as typed, never re-read as 
 
 namespace {
 
-struct Ran {
-  int code = -1;
-  std::string output;
-};
-
-Ran run_krdc(const krdc::test::TempDir& dir, std::vector<std::string> args) {
-  krdc::util::SpawnSpec spec;
-  spec.argv = {KRDC_BINARY};
-  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-  spec.env = krdc::util::child_environment({{"CI", "1"}});
-  spec.cwd = dir.path().string();
-  spec.output_file = dir / "out.log";
-  std::filesystem::remove(spec.output_file);
-  krdc::util::ChildProcess child(spec);
-  REQUIRE(child.wait(60'000));
-  return {child.exit_code(), krdc::test::read_file(spec.output_file)};
-}
+using krdc::test::run_krdc;
 
 // Declares its argparse interface to krdc, so krdc checks and renders every typed value.
 const std::string kTypedApp = R"(apiVersion: krdc/v1

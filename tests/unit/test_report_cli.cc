@@ -9,26 +9,14 @@
 #include "krdc/runner/result_reader.h"
 #include "krdc/util/child_process.h"
 #include "krdc/util/env.h"
+#include "support/run_krdc.h"
 #include "support/temp_dir.h"
 
 namespace {
 
-struct Ran {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Ran report(const krdc::test::TempDir& dir, std::vector<std::string> args) {
-  krdc::util::SpawnSpec spec;
-  spec.argv = {KRDC_BINARY, "report"};
-  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-  spec.env = krdc::util::child_environment({{"CI", "1"}});
-  spec.cwd = dir.path().string();
-  spec.output_file = dir / "out.log";
-  std::filesystem::remove(spec.output_file);
-  krdc::util::ChildProcess child(spec);
-  REQUIRE(child.wait(60'000));
-  return {child.exit_code(), krdc::test::read_file(spec.output_file)};
+krdc::test::KrdcRun report(const krdc::test::TempDir& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), "report");
+  return krdc::test::run_krdc(dir, args);
 }
 
 // A copy of a test result file in `dir`: nothing the report reads may come from elsewhere.
