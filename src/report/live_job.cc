@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "krdc/util/errors.h"
@@ -15,6 +16,13 @@ using nlohmann::json;
 std::string field(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// A Kubernetes object name krdc could have recorded (a DNS-1123 label). The names come from a
+// result file, which may have been copied or edited: only such a name goes into an API path.
+bool is_dns_label(const std::string& s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 std::string job_path(const json& submitted) {
@@ -36,7 +44,7 @@ json newest_pod(kube::ApiClient& api, const json& submitted) {
 }  // namespace
 
 bool names_job(const json& submitted) {
-  return submitted.is_object() && !field(submitted, "job").empty() && !field(submitted, "namespace").empty();
+  return submitted.is_object() && is_dns_label(field(submitted, "job")) && is_dns_label(field(submitted, "namespace"));
 }
 
 std::string job_state(kube::ApiClient& api, const json& submitted) {

@@ -238,13 +238,18 @@ class CrateBuilder {
     for (const auto& s : src_.workflow->steps) {
       auto it = std::find_if(steps_.begin(), steps_.end(), [&](const StepAttempts& a) { return a.step == s.name; });
       out.push_back(it != steps_.end() ? *it : StepAttempts{run_, s.name, {}, ""});
+      // A scattered step ran as instances NAME[k] (docs/architecture.md, "Scatter, gather and
+      // conditions"): each is an execution of its own.
+      for (const auto& a : steps_) {
+        if (a.step.rfind(s.name + "[", 0) == 0) out.push_back(a);
+      }
     }
     return out;
   }
 
   // The app a step runs, as a SoftwareApplication: its copied krdc-app.yaml when there is one.
   std::string tool_of(const std::string& step) {
-    const workflow::Step* s = src_.workflow ? src_.workflow->find_step(step) : nullptr;
+    const workflow::Step* s = src_.workflow ? src_.workflow->find_step(step.substr(0, step.find('['))) : nullptr;
     const std::string app = s && !s->app.name.empty() ? s->app.name : step;  // an inline app may have no name
     std::string id = "#app-" + id_part(app);
     if (auto d = src_.descriptors.find(app); d != src_.descriptors.end()) id = d->second;

@@ -54,10 +54,7 @@ std::optional<workflow::Workflow> recorded_workflow(const nlohmann::json& header
     return std::nullopt;
   }
   workflow::LoadOptions options;
-  const auto params = header.value("params", nlohmann::json::object());
-  for (auto it = params.begin(); it != params.end(); ++it) {
-    options.params[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
-  }
+  options.values = header.value("params", nlohmann::json::object());  // typed, as `krdc attach` applies them
   try {
     return workflow::load_workflow(path, options);
   } catch (const Error& e) {

@@ -62,6 +62,7 @@ class Folder {
     else if (event == "lost") close_attempt(s, t, "lost");
     else if (event == "detached") on_detached(s, r);
     else if (event == "end") on_end(s, r, t);
+    else if (event == "gathered") on_gathered(s, r);
   }
 
   // Steps that never ended: detached ones are still running; the others were lost with krdc.
@@ -126,6 +127,14 @@ class Folder {
     if (s.status == "reused") s.reason = "reused the outputs of an earlier run with the same inputs";
     if (const auto job = job_name(r.value("details", json::object())); !job.empty()) s.job = job;
     close_attempt(s, t, s.status);
+  }
+
+  // A scattered step ran nothing itself: its instances (NAME[k]) did, each with its own row;
+  // its record says how they went and what its dependents read.
+  void on_gathered(StepSummary& s, const json& r) {
+    s.status = r.value("status", "");
+    s.outputs = r.value("outputs", json::object());
+    s.reason = fmt::format("{} of {} instances succeeded", r.value("succeededInstances", 0), r.value("instances", 0));
   }
 
   static void close_attempt(StepSummary& s, double t, const std::string& status) {

@@ -83,6 +83,8 @@ void apply(StepAttempts& step, const nlohmann::json& r, const fs::path& run_dir)
     if (event == "end") step.status = r.value("resumed", false) ? "reused" : string_field(r, "status");
     // An end without an open attempt: a step skipped (or refused) before it ran.
     if (AttemptDetail* a = open_attempt(step.attempts, event == "end" ? 0 : r.value("attempt", 0))) close_attempt(*a, r, event);
+  } else if (event == "gathered") {
+    step.status = string_field(r, "status");  // a scattered step: its instances NAME[k] ran
   }
 }
 

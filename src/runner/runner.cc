@@ -221,6 +221,7 @@ struct Runner::Impl {
     const size_t units_dropped = queue.size();
     drop_queued(queue, reason);
     if (const size_t n = steps.size() + units_dropped; n > 0) {
+      r.status_.steps_skipped(n);
       r.status_.message(fmt::format("{} step{} not started: {}", n, n == 1 ? "" : "s", reason));
     }
   }

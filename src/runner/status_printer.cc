@@ -181,6 +181,12 @@ void StatusPrinter::step_expanded(size_t instances) {
   redraw_locked();
 }
 
+void StatusPrinter::steps_skipped(size_t count) {
+  std::lock_guard lock(mu_);
+  counts_.skipped += count;
+  redraw_locked();
+}
+
 void StatusPrinter::message(const std::string& text) {
   std::lock_guard lock(mu_);
   line(text, kYellow);

@@ -7,6 +7,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "krdc/workflow/scalar_text.h"
+
 namespace krdc::workflow {
 
 // One node of the parsed expression: a literal, a reference, `!x`, or a binary operator.
@@ -25,6 +27,9 @@ using NodePtr = std::shared_ptr<const Condition::Node>;
 using Node = Condition::Node;
 
 constexpr int kMaxDepth = 64;  // nesting bound: a hostile `((((…` must not exhaust the stack
+// Length bound: `a && a && …` builds a chain as deep as it is long (evaluated and destroyed
+// recursively), so the count of tokens is bounded too.
+constexpr size_t kMaxTokens = 1000;
 
 struct Token {
   enum class Kind { kEnd, kOp, kWord, kString, kNumber } kind = Kind::kEnd;
@@ -81,6 +86,9 @@ std::vector<Token> tokenize(const std::string& s) {
       i += t.text.size();
     }
     out.push_back(std::move(t));
+    if (out.size() > kMaxTokens) {
+      throw std::invalid_argument(fmt::format("longer than {} operands and operators: split the condition", kMaxTokens));
+    }
   }
   out.push_back(Token{Token::Kind::kEnd, "", s.size() + 1});
   return out;
@@ -241,7 +249,13 @@ std::optional<bool> as_bool(const nlohmann::json& v) {
 
 // Equality the way a person reads it: 3 == "3" (values from -p and outputs often arrive as
 // text), true == "true"; otherwise the JSON values must be equal.
+bool is_integer(const nlohmann::json& v) {
+  return v.is_number_integer() || (v.is_string() && is_int_text(v.get_ref<const std::string&>()));
+}
+
 bool loosely_equal(const nlohmann::json& a, const nlohmann::json& b) {
+  // Integers by their digits, at any length (outputs keep big integers as digit text).
+  if ((a.is_number() || b.is_number()) && is_integer(a) && is_integer(b)) return same_number(a, b, NumberKind::kInt);
   if (a.is_number() || b.is_number()) {
     const auto x = as_number(a), y = as_number(b);
     return x && y && *x == *y;

@@ -108,3 +108,14 @@ TEST_CASE("condition: evaluation errors name the operand and what to do") {
         std::string::npos);
   CHECK(eval_error("params.l < 'a'", {{"params.l", {1, 2}}}).find("cannot order array") != std::string::npos);
 }
+
+TEST_CASE("condition: integers compare by their digits at any length; the length of a condition is bounded") {
+  // Outputs keep integers beyond 64 bits as their digits; doubles would make these equal.
+  CHECK_FALSE(eval("steps.a.outputs.id == 9007199254740993", {{"steps.a.outputs.id", 9007199254740992LL}}));
+  CHECK(eval("steps.a.outputs.id == 123456789012345678901234567890",
+             {{"steps.a.outputs.id", "123456789012345678901234567890"}}));
+  CHECK(eval("params.n == '+5'", {{"params.n", 5}}));
+  std::string chain = "true";
+  for (int k = 0; k < 600; ++k) chain += " && true";
+  CHECK(parse_error(chain).find("longer than 1000") != std::string::npos);
+}

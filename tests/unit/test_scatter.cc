@@ -3,9 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "krdc/plan/plan.h"
+#include "krdc/report/run_summary.h"
 #include "krdc/util/errors.h"
 #include "krdc/workflow/loader.h"
 #include "krdc/workflow/scatter.h"
@@ -311,4 +313,15 @@ TEST_CASE("scatter run: --fail-fast records the instances it never started, and 
   CHECK(out.end_of("after")["status"] == "skipped");
   // Every unit and step ended exactly once.
   for (const char* name : {"s[0]", "s[1]", "s[2]", "after"}) CHECK(out.count("end", name) == 1);
+}
+
+TEST_CASE("scatter run: the report shows a scattered step by its gathered record, and each instance") {
+  Harness h;
+  h.run(workflow_yaml(sh_step("s", echo_v(), "      forEach: [a, b]\n      params: {v: \"${{ item }}\"}\n")));
+  const auto summary = krdc::report::summarize_run(krdc::runner::read_result_file(h.results()), "");
+  std::map<std::string, std::string> status;
+  for (const auto& step : summary.steps) status[step.name] = step.status;
+  CHECK(status["s"] == "succeeded");  // not "lost": a scattered step has no end record of its own
+  CHECK(status["s[0]"] == "succeeded");
+  CHECK(status["s[1]"] == "succeeded");
 }

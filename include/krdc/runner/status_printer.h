@@ -38,6 +38,8 @@ class StatusPrinter {
   // A scattered step became `instances` units (docs/architecture.md, "Scatter, gather and
   // conditions"): the total counts each instance instead of the step.
   void step_expanded(size_t instances);
+  // Steps a stopping run will not start: counted as skipped, said in one line by the caller.
+  void steps_skipped(size_t count);
   void message(const std::string& text);
   // --follow: a chunk of a step's log. Printed as whole lines prefixed "[step] ", above the live
   // status line (never through it); a partial line waits for its end or flush_log().
