@@ -113,6 +113,7 @@ void StatusPrinter::step_retrying(const std::string& step, int next_attempt, con
                                   long long delay_ms) {
   std::lock_guard lock(mu_);
   running_.erase(step);
+  flush_log_locked(step);  // the failed attempt's last partial line is its own, not the next one's
   line(fmt::format("step {} {}; retrying in {:.1f}s (attempt {})", step, reason, static_cast<double>(delay_ms) / 1000.0,
                    next_attempt),
        kYellow);
@@ -192,21 +193,26 @@ void StatusPrinter::message(const std::string& text) {
   line(text, kYellow);
 }
 
+// Whole lines only, so --follow never tears the status line. A carriage return ends a line too
+// (progress bars redraw with it), and a line without an end is printed once it is long, so an
+// app that never writes a newline cannot grow this buffer without bound.
 void StatusPrinter::step_log(const std::string& step, std::string_view chunk) {
+  constexpr size_t kLongestLine = 4096;
   std::lock_guard lock(mu_);
   std::string& pending = partial_logs_[step];
   pending.append(chunk);
   size_t start = 0;
-  for (size_t nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
-    line(fmt::format("[{}] {}", step, std::string_view(pending).substr(start, nl - start)), nullptr);
-    start = nl + 1;
+  for (size_t end = pending.find_first_of("\r\n"); end != std::string::npos;
+       end = pending.find_first_of("\r\n", start)) {
+    const bool after_cr = pending[end] == '\n' && end == start && end > 0 && pending[end - 1] == '\r';  // \r\n
+    if (!after_cr) line(fmt::format("[{}] {}", step, std::string_view(pending).substr(start, end - start)), nullptr);
+    start = end + 1;
+  }
+  while (pending.size() - start >= kLongestLine) {
+    line(fmt::format("[{}] {}", step, std::string_view(pending).substr(start, kLongestLine)), nullptr);
+    start += kLongestLine;
   }
   pending.erase(0, start);
-}
-
-void StatusPrinter::flush_log(const std::string& step) {
-  std::lock_guard lock(mu_);
-  flush_log_locked(step);
 }
 
 void StatusPrinter::flush_log_locked(const std::string& step) {

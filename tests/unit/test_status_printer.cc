@@ -73,6 +73,34 @@ TEST_CASE("status printer: --follow lines are prefixed, whole, and never written
   CHECK(text.find("[a] unterminated") < text.find("a succeeded"));
 }
 
+TEST_CASE("status printer: --follow ends a line at a carriage return, cuts a line that never ends, flushes on retry") {
+  Captured out;
+  {
+    krdc::runner::StatusPrinter status(out.file, /*live=*/false, /*color=*/false, 1);
+    status.step_started("a", 1, "process");
+    status.step_log("a", "10%\r50%\r100%\r\ndone\n\nafter blank\n");
+    status.step_log("a", std::string(5000, 'x'));  // a progress dump with no line end
+    status.step_log("a", "partial");
+    status.step_retrying("a", 2, "exit 1", 1000);
+    status.step_log("a", "second\n");
+    status.step_finished("a", "succeeded", 1.0, "");
+  }
+  const std::string text = out.text();
+  std::fclose(out.file);
+  // Each piece its own line, in order (non-live lines start with a timestamp).
+  size_t at = 0;
+  for (const char* piece : {"[a] 10%\n", "[a] 50%\n", "[a] 100%\n", "[a] done\n", "[a] \n", "[a] after blank\n"}) {
+    const size_t next = text.find(piece, at);
+    CHECK_MESSAGE(next != std::string::npos, piece);
+    if (next != std::string::npos) at = next;
+  }
+  CHECK(text.find("[a] " + std::string(4096, 'x') + "\n") != std::string::npos);  // printed once long
+  // What was pending when the attempt failed is printed before the retry line, not glued to
+  // the next attempt's output.
+  CHECK(text.find("[a] " + std::string(904, 'x') + "partial\n") < text.find("retrying"));
+  CHECK(text.find("[a] second\n") != std::string::npos);
+}
+
 TEST_CASE("status printer: people read 'timed out', not the record's timed_out") {
   Captured out;
   {
