@@ -55,13 +55,10 @@ nlohmann::json describe_unit(const workflow::Workflow& wf, const workflow::Step&
   req.workflow_name = wf.name;
   req.step = s;
   req.step.name = name;
+  const auto known = workflow::value_resolver(wf.params, item);
   req.params = workflow::substitute(s.params, [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
-    if (ref.kind == workflow::Reference::Kind::kParam && wf.params.contains(ref.key)) return wf.params.at(ref.key);
-    if (ref.kind == workflow::Reference::Kind::kItem && item) {
-      if (ref.key.empty()) return *item;
-      if (item->is_object() && item->contains(ref.key)) return item->at(ref.key);
-    }
-    return ref.text;
+    if (auto v = known(ref)) return v;
+    return ref.text;  // an upstream output: shown as written
   });
   try {
     req.args = workflow::render_args(s.app, req.params);
@@ -82,10 +79,7 @@ nlohmann::json describe_unit(const workflow::Workflow& wf, const workflow::Step&
 int dry_run(const workflow::Workflow& wf, const exec::ExecutorSet& executors, const std::string& local_cluster,
             const GlobalOptions& global) {
   nlohmann::json plan = nlohmann::json::array();
-  const auto params_only = [&](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
-    if (ref.kind == workflow::Reference::Kind::kParam && wf.params.contains(ref.key)) return wf.params.at(ref.key);
-    return std::nullopt;
-  };
+  const auto params_only = workflow::value_resolver(wf.params, nullptr);
   for (const auto& s : wf.steps) {
     if (s.scatter.active() && workflow::items_known_before_run(s)) {
       for (const auto& instance : workflow::expand(s, workflow::resolve_items(s, params_only))) {

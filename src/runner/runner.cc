@@ -155,26 +155,10 @@ struct Runner::Impl {
 
   // Workflow params, upstream outputs (gathered for a scatter) and the unit's item.
   workflow::Resolver resolver(const nlohmann::json* item) const {
-    return [this, item](const workflow::Reference& ref) -> std::optional<nlohmann::json> {
-      switch (ref.kind) {
-        case workflow::Reference::Kind::kParam:
-          if (r.wf_.params.contains(ref.key)) return r.wf_.params.at(ref.key);
-          return std::nullopt;
-        case workflow::Reference::Kind::kItem:
-          if (!item) return std::nullopt;
-          if (ref.key.empty()) return *item;
-          if (item->is_object() && item->contains(ref.key)) return item->at(ref.key);
-          return std::nullopt;
-        case workflow::Reference::Kind::kStepOutput: {
-          const int dep = r.wf_.step_index(ref.step);
-          if (dep < 0) return std::nullopt;
-          const auto& out = outputs[static_cast<size_t>(dep)];
-          if (!out.is_object() || !out.contains(ref.key)) return std::nullopt;
-          return out.at(ref.key);
-        }
-      }
-      return std::nullopt;
-    };
+    return workflow::value_resolver(r.wf_.params, item, [this](const std::string& name) -> const nlohmann::json* {
+      const int dep = r.wf_.step_index(name);
+      return dep < 0 ? nullptr : &outputs[static_cast<size_t>(dep)];
+    });
   }
 
   // Substitutes ${{ }} and renders argv; throws InvalidInput with the unit named.

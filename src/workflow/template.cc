@@ -109,6 +109,22 @@ std::vector<Reference> find_references(const nlohmann::json& value) {
   return out;
 }
 
+Resolver value_resolver(const nlohmann::json& params, const nlohmann::json* item, OutputsOf outputs_of) {
+  return [&params, item, outputs_of = std::move(outputs_of)](const Reference& ref) -> std::optional<nlohmann::json> {
+    const nlohmann::json* source = nullptr;
+    switch (ref.kind) {
+      case Reference::Kind::kParam: source = &params; break;
+      case Reference::Kind::kItem:
+        if (item && ref.key.empty()) return *item;
+        source = item;
+        break;
+      case Reference::Kind::kStepOutput: source = outputs_of ? outputs_of(ref.step) : nullptr; break;
+    }
+    if (!source || !source->is_object() || !source->contains(ref.key)) return std::nullopt;
+    return source->at(ref.key);
+  };
+}
+
 nlohmann::json substitute(const nlohmann::json& value, const Resolver& resolve) {
   if (value.is_array()) {
     nlohmann::json arr = nlohmann::json::array();

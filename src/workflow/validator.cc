@@ -232,15 +232,7 @@ void check_exclusive_groups(const Step& s) {
 }
 
 // The resolver validation can offer: workflow params, and the item of one known instance.
-Resolver known_values(const Workflow& wf, const nlohmann::json* item) {
-  return [&wf, item](const Reference& r) -> std::optional<nlohmann::json> {
-    if (r.kind == Reference::Kind::kParam && wf.params.contains(r.key)) return wf.params.at(r.key);
-    if (r.kind != Reference::Kind::kItem || !item) return std::nullopt;
-    if (r.key.empty()) return *item;
-    if (item->is_object() && item->contains(r.key)) return item->at(r.key);
-    return std::nullopt;
-  };
-}
+Resolver known_values(const Workflow& wf, const nlohmann::json* item) { return value_resolver(wf.params, item); }
 
 // Checks one param value against its spec once everything known is substituted. Values that
 // need an upstream output (or an item only known at run time) are checked when resolved.

@@ -30,6 +30,12 @@ std::vector<Reference> find_references(const nlohmann::json& value);
 // Looks up a reference's value; returns nullopt when it does not exist (an error).
 using Resolver = std::function<std::optional<nlohmann::json>(const Reference&)>;
 
+// The one way references get their values: workflow params from `params`, ${{ item }} from
+// `item` (null: none), and step outputs from `outputs_of(step)` (null function, or a null
+// result: not known). The caller keeps all three alive while the resolver is used.
+using OutputsOf = std::function<const nlohmann::json*(const std::string& step)>;
+Resolver value_resolver(const nlohmann::json& params, const nlohmann::json* item, OutputsOf outputs_of = nullptr);
+
 // Substitutes every reference. A string that is exactly one reference takes the referenced
 // value with its JSON type (so a number output stays a number); otherwise values are
 // rendered into the surrounding text. Throws std::invalid_argument naming a missing one.
