@@ -49,6 +49,48 @@ TEST_CASE("run hello.yaml: exit 0, results in the current directory, footer succ
   CHECK(r.output.find("\033[") == std::string::npos);
 }
 
+namespace {
+// Step records of the latest run in a result file, by step name and event.
+std::map<std::string, nlohmann::json> step_records(const std::string& path, const std::string& event) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& rec : krdc::runner::read_result_file(path).records) {
+    if (rec.value("type", "") == "step" && rec.value("event", "") == event) out[rec.value("step", "")] = rec;
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("run scatter.yaml: the example runs with no cluster; -p sets its lists; gather, matrix and when") {
+  krdc::test::TempDir dir;
+  const std::string scatter = std::string(KRDC_SOURCE_DIR) + "/workflows/scatter.yaml";
+  const auto r = run_krdc(dir, {"run", scatter, "-j", "4", "-p", "years=[2022, 2018, 2020]", "-p", "regions=[arctic]"});
+  INFO(r.output);
+  CHECK(r.code == 0);
+  const auto results = dir / "scatter.results.jsonl";
+  CHECK(krdc::runner::read_result_file(results).records.back()["status"] == "succeeded");
+  auto gathered = step_records(results, "gathered");
+  auto ends = step_records(results, "end");
+  CHECK(gathered["per-year"]["outputs"]["year"] == nlohmann::json::array({2022, 2018, 2020}));  // item order
+  CHECK(ends["summary"]["args"] == nlohmann::json::array({"--years", "2022", "2018", "2020", "--means",
+                                                          gathered["per-year"]["outputs"]["mean"][0].dump(),
+                                                          gathered["per-year"]["outputs"]["mean"][1].dump(),
+                                                          gathered["per-year"]["outputs"]["mean"][2].dump(),
+                                                          "--title=global"}));
+  // by-region runs when the trend is positive (the example's `when`), as 1 region × 3 years.
+  if (ends["summary"]["outputs"]["trend"].get<double>() > 0) {
+    CHECK(gathered["by-region"]["instances"] == 3);
+    CHECK(ends["by-region[2]"]["item"] == nlohmann::json({{"region", "arctic"}, {"year", 2020}}));
+  } else {
+    CHECK(ends["by-region"]["reason"] == "condition");
+  }
+  // A typed bool from -p turns the comparison off: skipped by its condition, whatever the trend.
+  const auto off = run_krdc(dir, {"run", scatter, "-p", "compare_regions=false", "--results", "off.jsonl"});
+  CHECK(off.code == 0);
+  ends = step_records(dir / "off.jsonl", "end");
+  CHECK(ends["by-region"]["status"] == "skipped");
+  CHECK(ends["by-region"]["reason"] == "condition");
+}
+
 TEST_CASE("invalid input: exit 2 with file:line:column, nothing started") {
   krdc::test::TempDir dir;
   dir.write("bad.yaml", "apiVersion: krdc/v1\nkind: Workflow\nspec:\n  steps:\n    - name: a\n      app: {command: [true]}\n      needs: [b]\n");
