@@ -363,4 +363,14 @@ Workflow load_workflow(const std::string& path, const LoadOptions& options) {
   return load_workflow_text(text.str(), path, options);
 }
 
+Workflow load_workflow(const std::string& path) {
+  const LoadOptions defaults;
+  return load_workflow(path, defaults);
+}
+
+Workflow load_workflow_text(const std::string& text, const std::string& file) {
+  const LoadOptions defaults;
+  return load_workflow_text(text, file, defaults);
+}
+
 }  // namespace krdc::workflow

@@ -24,9 +24,13 @@ struct LoadOptions {
   nlohmann::json values = nlohmann::json::object();
 };
 
-Workflow load_workflow(const std::string& path, const LoadOptions& options = {});
+Workflow load_workflow(const std::string& path, const LoadOptions& options);
+// With default options. An overload rather than `= {}`: a default-argument temporary holding
+// std::function members trips GCC 12's -Wmaybe-uninitialized where it is inlined (-Werror).
+Workflow load_workflow(const std::string& path);
 
 // Same, from text already in memory (tests, stdin); `file` is used for messages and paths.
-Workflow load_workflow_text(const std::string& text, const std::string& file, const LoadOptions& options = {});
+Workflow load_workflow_text(const std::string& text, const std::string& file, const LoadOptions& options);
+Workflow load_workflow_text(const std::string& text, const std::string& file);
 
 }  // namespace krdc::workflow
