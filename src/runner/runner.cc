@@ -472,7 +472,9 @@ struct Runner::Impl {
     if (!c.result.details.empty()) rec["details"] = c.result.details;
     std::string excerpt;
     std::string detail = c.result.reason;
-    if (c.result.status != StepStatus::kSucceeded && c.result.status != StepStatus::kCancelled) {
+    std::error_code ec;
+    if (c.result.status != StepStatus::kSucceeded && c.result.status != StepStatus::kCancelled &&
+        fs::exists(c.log_file, ec)) {  // a step that could not start has no log to point at
       detail += fmt::format(" · log: {}", c.log_file.string());
       excerpt = last_lines(rec["logTail"].get<std::string>(), 5);
     }

@@ -73,7 +73,11 @@ void require_startable(const std::string& program, const std::string& dir, const
   while (start <= search.size()) {
     const size_t colon = std::min(search.find(':', start), search.size());
     const std::string entry = search.substr(start, colon - start);
-    if (runnable(fs::path(entry.empty() ? "." : entry) / program)) return;
+    // The program is looked up where it will run: a relative (or empty: ".") PATH entry starts
+    // in the app's directory, the child's working directory.
+    fs::path base = entry.empty() ? fs::path(".") : fs::path(entry);
+    if (base.is_relative()) base = fs::path(dir) / base;
+    if (runnable(base / program)) return;
     start = colon + 1;
   }
   throw InvalidInput(fmt::format("cannot start {}: not found in PATH", program),
