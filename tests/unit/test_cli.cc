@@ -302,7 +302,9 @@ TEST_CASE("manners: krdc --version exits 0 at once, reading no config and touchi
     fastest = std::min(fastest, took);
   }
   MESSAGE("krdc --version: fastest of 5 runs " << fastest.count() << " ms");
-  CHECK(fastest < std::chrono::milliseconds(50));
+  // Not a speed gate (CI never gates on timings): a --version that asked the unreachable hub
+  // or ran its retries would take seconds, which this bound still catches on a busy machine.
+  CHECK(fastest < std::chrono::seconds(2));
   CHECK(run_krdc(dir, {"version"}, env).code == 0);
 }
 
