@@ -272,8 +272,9 @@ TEST_CASE("completion and man page: every command and flag of the real command t
     // A man page entry: ".B run", ".B app inspect" (groff escapes nothing in command names).
     CHECK(man.find(".B " + path + "\n") != std::string::npos);
   }
-  for (const auto& [path, names] : tree.options) {
-    for (const auto& name : names) {
+  for (const auto& entry : tree.options) {
+    const std::string& path = entry.first;  // not a structured binding: CAPTURE's lambda (clang 14)
+    for (const auto& name : entry.second) {
       CAPTURE(path);
       CAPTURE(name);
       CHECK(mentions(bash, name));
@@ -287,8 +288,10 @@ TEST_CASE("completion and man page: every command and flag of the real command t
 
 TEST_CASE("completion: krdc completion prints the shipped files") {
   krdc::test::TempDir dir;
-  for (const auto& [shell, file] : std::map<std::string, std::string>{
+  for (const auto& entry : std::map<std::string, std::string>{
            {"bash", "completions/krdc.bash"}, {"zsh", "completions/_krdc"}, {"fish", "completions/krdc.fish"}}) {
+    const std::string& shell = entry.first;  // not a structured binding: CAPTURE's lambda (clang 14)
+    const std::string& file = entry.second;
     CAPTURE(shell);
     krdc::util::SpawnSpec spec;
     spec.argv = {KRDC_BINARY, "completion", shell};

@@ -95,9 +95,10 @@ TEST_CASE("exact values: every scalar reaches a real argparse app as written, de
   for (const char* step : {"typed", "untyped"}) {
     CAPTURE(step);
     const json got = out.end_of(step)["outputs"];
-    for (const auto& [name, text] : strs) {
+    for (const auto& entry : strs) {
+      const auto& name = entry.first;  // not a structured binding: CAPTURE's lambda (clang 14)
       CAPTURE(name);
-      CHECK(got[name] == text);
+      CHECK(got[name] == entry.second);
     }
     const json args = out.end_of(step)["args"];
     CHECK(std::find(args.begin(), args.end(), "--s_dec=3.10") != args.end());
