@@ -5,7 +5,7 @@
 
 # Options that take a value (the next word is that value, not a command or file).
 _krdc_value_options=" -o --output --config --hub --ca-file -p --param --params-file -j --jobs --results --run-dir
-  --kill-grace --kubeconfig --context --run --attempt --ro-crate --name --image --output-name --python --audience
+  --kill-grace --kubeconfig --context --run --attempt --ro-crate --license --name --image --output-name --python --audience
   --spec --credentials --outputs "
 
 # COMPREPLY += files under $1 ending in one of the suffixes $2... (none: every file), and directories.
@@ -79,7 +79,7 @@ _krdc() {
     --run-dir | --credentials | --ro-crate) _krdc_dirs "$cur"; return ;;
     --resume) [[ $cur != -* ]] && { _krdc_files "$cur" .jsonl; return; } ;;
     --hub | --context | --kill-grace | -p | --param | -j | --jobs | --run | --attempt | --name | --image | \
-      --output-name | --audience) return ;;
+      --output-name | --audience | --license) return ;;
   esac
 
   local opts=""

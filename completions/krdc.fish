@@ -1,14 +1,14 @@
 # fish completion for krdc; also printed by `krdc completion fish`.
 # Global options are offered before the command and after it, as krdc accepts them.
 
-# The command path typed so far ("", "run", "app inspect"), skipping options and their values.
-function __krdc_command
+# The words typed so far that are not options or option values, one per line: the command
+# path, then its positional arguments. The one place that knows which options take a value.
+function __krdc_words
     set -l takes_value -o --output --config --hub --ca-file -p --param --params-file -j --jobs --results --run-dir \
-        --kill-grace --kubeconfig --context --run --attempt --ro-crate --name --image --output-name --python \
-        --audience --spec --credentials --outputs
+        --kill-grace --kubeconfig --context --run --attempt --ro-crate --license --name --image --output-name \
+        --python --audience --spec --credentials --outputs
     set -l words (commandline -opc)
     set -e words[1]
-    set -l path
     set -l skip 0
     for w in $words
         if test $skip -eq 1
@@ -21,13 +21,16 @@ function __krdc_command
             end
             continue
         end
-        if test (count $path) -eq 0
-            set path $w
-        else if test (count $path) -eq 1; and contains -- $path[1] app auth
-            set -a path $w
-        else
-            break
-        end
+        echo $w
+    end
+end
+
+# The command path typed so far ("", "run", "app inspect").
+function __krdc_command
+    set -l words (__krdc_words)
+    set -l path $words[1]
+    if contains -- "$path" app auth; and test (count $words) -ge 2
+        set -a path $words[2]
     end
     echo (string join ' ' -- $path)
 end
@@ -38,28 +41,8 @@ end
 
 # How many positional arguments follow the command path.
 function __krdc_positionals
-    set -l takes_value -o --output --config --hub --ca-file -p --param --params-file -j --jobs --results --run-dir \
-        --kill-grace --kubeconfig --context --run --attempt --ro-crate --name --image --output-name --python \
-        --audience --spec --credentials --outputs
-    set -l words (commandline -opc)
-    set -e words[1]
     set -l depth (count (string split ' ' -- (__krdc_command)))
-    set -l n 0
-    set -l skip 0
-    for w in $words
-        if test $skip -eq 1
-            set skip 0
-            continue
-        end
-        if string match -q -- '-*' $w
-            if not string match -q -- '*=*' $w; and contains -- $w $takes_value
-                set skip 1
-            end
-            continue
-        end
-        set n (math $n + 1)
-    end
-    math $n - $depth
+    math (count (__krdc_words)) - $depth
 end
 
 function __krdc_positional_is

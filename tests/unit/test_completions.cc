@@ -159,6 +159,8 @@ void check_behaviour(const Completer& complete, const std::string& shell) {
   CHECK(strip_slash(complete(dir, "krdc auth check ")) == std::vector<std::string>{"other.yml", "sub", "wf.yaml"});
   CHECK(strip_slash(complete(dir, "krdc report ")) == std::vector<std::string>{"r.results.jsonl", "sub"});
   CHECK(complete(dir, "krdc logs r.results.jsonl ") == std::vector<std::string>{"greet", "shout"});
+  // An option's value is not a positional argument: after `--license MIT` the result file is next.
+  CHECK(strip_slash(complete(dir, "krdc export --license MIT ")) == std::vector<std::string>{"r.results.jsonl", "sub"});
   CHECK(complete(dir, "krdc completion ") == std::vector<std::string>{"bash", "fish", "zsh"});
   CHECK(contains(complete(dir, "krdc token --"), "--exec-credential"));
 }
